@@ -1,0 +1,1 @@
+"""Models for chaos; filled in by its issue."""

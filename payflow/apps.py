@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PayflowConfig(AppConfig):
+    name = "payflow"
+    verbose_name = "PayFlow"

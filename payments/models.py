@@ -1,0 +1,1 @@
+"""Models for payments; filled in by its issue."""

@@ -1,0 +1,1 @@
+"""Models for payouts; filled in by its issue."""

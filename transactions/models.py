@@ -1,0 +1,1 @@
+"""Models for transactions; filled in by its issue."""
