@@ -1,4 +1,4 @@
-"""The README's first command, run as a user runs it: `make run` serves a dashboard one can log in to."""
+"""The README's first command as a user runs it: `make run` serves a dashboard to log in to."""
 
 import os
 import re
