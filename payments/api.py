@@ -1,0 +1,164 @@
+"""The payments JSON API (SPEC section 3): list, read, create (idempotent) and transition."""
+
+from contextlib import contextmanager
+from typing import Annotated, Literal
+
+from django.http import JsonResponse
+from ninja import Field, Header, Query, Router, Schema
+from pydantic import AwareDatetime, ConfigDict, StrictBool, StrictInt, StrictStr
+
+from payflow.accounts.roles import Action
+from payflow.api import ApiError, require
+from payments.currencies import CURRENCIES
+from payments.errors import PaymentError, PaymentInvalid
+from payments.selectors import (
+    MAX_PAGE_SIZE,
+    PaymentFilters,
+    payment_get,
+    payment_history,
+    payment_list,
+)
+from payments.serializers import payment_as_json
+from payments.services import (
+    PaymentInput,
+    check_payment_input,
+    payment_create_idempotent,
+    payment_transition,
+)
+from payments.transitions import ALL_STATES
+
+router = Router(tags=["payments"])
+
+StatusName = Literal[ALL_STATES]  # type: ignore[valid-type]
+
+
+@contextmanager
+def domain_errors():
+    """Answer a payments domain error with the API's one error shape."""
+    try:
+        yield
+    except PaymentError as exc:
+        raise ApiError(
+            exc.status, exc.code, exc.message, fields=exc.fields, headers=exc.headers, **exc.extra
+        ) from exc
+
+
+class BeneficiaryIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    name: StrictStr
+    account: StrictStr
+
+
+class PaymentCreateIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    amount: StrictInt = Field(description="Minor units of the currency: 1250 USD is 12.50.")
+    currency: StrictStr = Field(description="ISO 4217 code, e.g. USD, EUR, JPY, KWD.")
+    beneficiary: BeneficiaryIn
+    method: Literal["card", "ach", "sepa", "wire"]
+    description: StrictStr = ""
+    submit: StrictBool = Field(False, description="Submit in the same transaction.")
+
+    def to_input(self) -> PaymentInput:
+        return check_payment_input(
+            amount=self.amount,
+            currency=self.currency,
+            beneficiary_name=self.beneficiary.name,
+            beneficiary_account=self.beneficiary.account,
+            method=self.method,
+            description=self.description,
+            submit=self.submit,
+        )
+
+
+class TransitionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    to: StrictStr = Field(description=f"Target state: one of {', '.join(ALL_STATES)}.")
+    reason: StrictStr = ""
+    failure_code: StrictStr | None = Field(None, description="Only with to=failed.")
+    expected_version: StrictInt | None = Field(
+        None, description="The version you last saw; a changed payment answers 409 conflict."
+    )
+
+
+class PaymentListQuery(Schema):
+    status: StatusName | None = None
+    currency: str | None = Field(None, max_length=3)
+    created_from: AwareDatetime | None = None
+    created_to: AwareDatetime | None = None
+    amount_min: int | None = Field(None, ge=0)
+    amount_max: int | None = Field(None, ge=0)
+    q: str = Field("", max_length=100, description="Payment id prefix or beneficiary name.")
+    stuck: bool = Field(False, description="Only payments processing for too long.")
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+def _filters(query: PaymentListQuery) -> PaymentFilters:
+    currency = query.currency.upper() if query.currency else None
+    if currency and currency not in CURRENCIES:
+        raise PaymentInvalid(
+            f"Unknown currency {query.currency!r}.",
+            fields={"currency": ["Use an ISO 4217 code such as USD, EUR, JPY or KWD."]},
+        )
+    return PaymentFilters(
+        status=query.status,
+        currency=currency,
+        created_from=query.created_from,
+        created_to=query.created_to,
+        amount_min=query.amount_min,
+        amount_max=query.amount_max,
+        q=query.q,
+        stuck=query.stuck,
+    )
+
+
+@router.get("/payments", summary="List payments, newest first (cursor pagination)")
+def list_payments(request, query: Query[PaymentListQuery]):
+    with domain_errors():
+        page = payment_list(filters=_filters(query), cursor=query.cursor, limit=query.limit)
+    items = [payment_as_json(payment, user=request.auth) for payment in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}
+
+
+@router.get("/payments/{payment_id}", summary="One payment with its history and actions")
+def get_payment(request, payment_id: str):
+    with domain_errors():
+        payment = payment_get(public_id=payment_id)
+    history = payment_history(payment=payment)
+    return payment_as_json(payment, user=request.auth, history=history)
+
+
+@router.post(
+    "/payments",
+    summary="Create a payment (draft, or submitted with submit=true); needs Idempotency-Key",
+    response={201: dict},
+)
+def create_payment(
+    request,
+    payload: PaymentCreateIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+):
+    require(request, Action.CREATE_PAYMENT)
+    with domain_errors():
+        outcome = payment_create_idempotent(
+            user=request.auth, idempotency_key=idempotency_key, data=payload.to_input()
+        )
+    response = JsonResponse(outcome.body, status=outcome.status)
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@router.post("/payments/{payment_id}/transitions", summary="Move a payment to another state")
+def transition_payment(request, payment_id: str, payload: TransitionIn):
+    require(request, Action.TRANSITION_PAYMENT)
+    with domain_errors():
+        payment = payment_transition(
+            public_id=payment_id,
+            to=payload.to,
+            actor=request.auth,
+            reason=payload.reason,
+            failure_code=payload.failure_code,
+            expected_version=payload.expected_version,
+        )
+    return payment_as_json(payment, user=request.auth, history=payment_history(payment=payment))

@@ -1,0 +1,275 @@
+"""Reads for payments: the list with its filters and cursor, one payment, and what may be done.
+
+``payment_actions`` is the one answer to "which moves can this user make on this payment, and
+why not the others"; pages, the API and the admin all use it.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from payflow.accounts.roles import can, denial_message
+from payments.errors import PaymentInvalid, PaymentNotFound
+from payments.models import (
+    TRANSITION_METHODS,
+    IdempotencyKey,
+    Payment,
+    PaymentEvent,
+    action_for_target,
+)
+from payments.transitions import (
+    ACTION_LABELS,
+    ALL_STATES,
+    LEGAL_TRANSITIONS,
+    PROCESSOR_TARGETS,
+    TERMINAL_STATES,
+    PaymentStatus,
+    blocked_reason,
+)
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def stuck_after_seconds_default() -> int:
+    return int(getattr(settings, "PAYMENT_STUCK_AFTER_SECONDS", 900))
+
+
+# --- what may be done ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentAction:
+    to: str
+    allowed: bool
+    reason: str | None
+    label: str
+    processor: bool  # an answer the processor gives (a simulation button), not a person's move
+
+    def as_json(self) -> dict:
+        return {"to": self.to, "allowed": self.allowed, "reason": self.reason}
+
+
+def transition_blocked_reason(*, payment: Payment, target: str) -> str | None:
+    """Why ``payment`` cannot move to ``target`` now (table, then the model's conditions)."""
+    reason = blocked_reason(payment.status, target)
+    if reason is not None:
+        return reason
+    method = getattr(Payment, TRANSITION_METHODS[target])
+    fsm_transition = method._django_fsm.get_transition(payment.status)
+    for condition in fsm_transition.conditions:
+        if not condition(payment):
+            return condition.reason
+    return None
+
+
+def legal_targets(*, payment: Payment) -> list[str]:
+    return [
+        target
+        for target in LEGAL_TRANSITIONS[payment.status]
+        if transition_blocked_reason(payment=payment, target=target) is None
+    ]
+
+
+def payment_actions(*, payment: Payment, user) -> list[PaymentAction]:
+    """Every state as a possible move, with allowed yes/no and the reason when not."""
+    actions = []
+    for target in ALL_STATES:
+        reason = transition_blocked_reason(payment=payment, target=target)
+        if reason is None and user is not None and not can(user, action_for_target(target)):
+            reason = denial_message(action_for_target(target))
+        actions.append(
+            PaymentAction(
+                to=target,
+                allowed=reason is None,
+                reason=reason,
+                label=ACTION_LABELS[target],
+                processor=target in PROCESSOR_TARGETS,
+            )
+        )
+    return actions
+
+
+# --- attention -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attention:
+    required: bool
+    level: str  # "none", "warning" or "action_required"
+    message: str
+
+
+def payment_attention(*, payment: Payment, now: datetime | None = None) -> Attention:
+    """Whether a person needs to do something about this payment, said in one sentence."""
+    now = now or timezone.now()
+    if payment.status == PaymentStatus.REQUIRES_ACTION:
+        return Attention(
+            True,
+            "action_required",
+            "The processor needs action on this payment (for example customer "
+            "authentication). Once it is done, mark it processing again, or cancel it.",
+        )
+    waited = now - payment.status_changed_at
+    if payment.status == PaymentStatus.PROCESSING and waited.total_seconds() > (
+        stuck_after_seconds_default()
+    ):
+        minutes = int(waited.total_seconds() // 60)
+        return Attention(
+            True,
+            "warning",
+            f"Processing for {minutes} min, longer than expected; check with the processor.",
+        )
+    if payment.status in TERMINAL_STATES:
+        return Attention(False, "none", "This payment is final.")
+    return Attention(False, "none", "The payment is moving normally.")
+
+
+def payment_attention_summary(*, stuck_after_seconds: int = 900) -> dict:
+    """For the overview: payments needing action, processing too long, and a few examples."""
+    threshold = timezone.now() - timedelta(seconds=stuck_after_seconds)
+    needs_action = Q(status=PaymentStatus.REQUIRES_ACTION)
+    stuck = Q(status=PaymentStatus.PROCESSING, status_changed_at__lt=threshold)
+    counts = Payment.objects.aggregate(
+        requires_action=Count("id", filter=needs_action),
+        stuck_processing=Count("id", filter=stuck),
+    )
+    examples = Payment.objects.filter(needs_action | stuck).order_by("status_changed_at", "id")[:5]
+    return {
+        "requires_action": counts["requires_action"],
+        "stuck_processing": counts["stuck_processing"],
+        "examples": [
+            {
+                "id": payment.public_id,
+                "status": payment.status,
+                "amount": payment.amount,
+                "currency": payment.currency,
+                "beneficiary": payment.beneficiary_name,
+                "since": payment.status_changed_at.isoformat(),
+            }
+            for payment in examples
+        ],
+    }
+
+
+# --- the list --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentFilters:
+    status: str | None = None
+    currency: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    amount_min: int | None = None
+    amount_max: int | None = None
+    q: str = ""
+    stuck: bool = False
+    stuck_after_seconds: int = field(default_factory=stuck_after_seconds_default)
+
+    def is_empty(self) -> bool:
+        return self == PaymentFilters(stuck_after_seconds=self.stuck_after_seconds)
+
+
+@dataclass(frozen=True)
+class PaymentPage:
+    items: list[Payment]
+    next_cursor: str | None
+
+
+def _filtered(filters: PaymentFilters, *, with_status: bool = True) -> QuerySet[Payment]:
+    qs = Payment.objects.all()
+    if with_status and filters.status:
+        qs = qs.filter(status=filters.status)
+    if with_status and filters.stuck:
+        threshold = timezone.now() - timedelta(seconds=filters.stuck_after_seconds)
+        qs = qs.filter(status=PaymentStatus.PROCESSING, status_changed_at__lt=threshold)
+    if filters.currency:
+        qs = qs.filter(currency=filters.currency)
+    if filters.created_from:
+        qs = qs.filter(created_at__gte=filters.created_from)
+    if filters.created_to:
+        qs = qs.filter(created_at__lt=filters.created_to)
+    if filters.amount_min is not None:
+        qs = qs.filter(amount__gte=filters.amount_min)
+    if filters.amount_max is not None:
+        qs = qs.filter(amount__lte=filters.amount_max)
+    text = filters.q.strip()
+    if text:
+        qs = qs.filter(Q(public_id__istartswith=text) | Q(beneficiary_name__icontains=text))
+    return qs
+
+
+def encode_cursor(payment: Payment) -> str:
+    raw = json.dumps([payment.created_at.isoformat(), payment.pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (created_at, id) a cursor points after; PaymentInvalid naming ``cursor`` if bad."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_raw, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        created_at = datetime.fromisoformat(created_raw)
+        if created_at.tzinfo is None or not isinstance(pk, int) or isinstance(pk, bool):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        raise PaymentInvalid(
+            "The cursor is not one this API gave out.",
+            fields={"cursor": ["Use the next_cursor value of a previous page, unchanged."]},
+        ) from None
+    return created_at, pk
+
+
+def payment_list(
+    *, filters: PaymentFilters, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+) -> PaymentPage:
+    """Newest first, keyset-paginated on (created_at, id): one query whatever the page."""
+    qs = _filtered(filters).select_related("created_by").order_by("-created_at", "-id")
+    if cursor:
+        created_at, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    rows = list(qs[: limit + 1])
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
+    return PaymentPage(items=items, next_cursor=next_cursor)
+
+
+def payment_status_counts(*, filters: PaymentFilters) -> dict[str, int]:
+    """How many payments in each state under the other filters (the status filter ignored)."""
+    rows = _filtered(filters, with_status=False).order_by().values("status").annotate(n=Count("id"))
+    counts = dict.fromkeys(ALL_STATES, 0)
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+# --- one payment -----------------------------------------------------------------------------
+
+
+def payment_get(*, public_id: str) -> Payment:
+    payment = Payment.objects.select_related("created_by").filter(public_id=public_id).first()
+    if payment is None:
+        raise PaymentNotFound(
+            f"No payment with id {public_id!r}.",
+            fields={"payment_id": ["No payment has this id."]},
+        )
+    return payment
+
+
+def payment_history(*, payment: Payment) -> list[PaymentEvent]:
+    return list(PaymentEvent.objects.filter(payment=payment).order_by("created_at", "id"))
+
+
+def status_path(events: list[PaymentEvent]) -> list[str]:
+    """The states a payment went through, in order, from its history."""
+    return [event.to_status for event in events]
+
+
+def idempotency_record(*, user, key: str) -> IdempotencyKey | None:
+    return IdempotencyKey.objects.select_related("payment").filter(user=user, key=key).first()

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from payments import views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("payments", views.payment_list_page, name="list"),
+    path("payments/new", views.payment_new_page, name="new"),
+    path("payments/<str:public_id>", views.payment_detail_page, name="detail"),
+    path(
+        "payments/<str:public_id>/transitions",
+        views.payment_transition_action,
+        name="transition",
+    ),
+]
