@@ -1,0 +1,31 @@
+"""System check: the payout settlement settings name a real calendar, time zone and cut-off."""
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+from payouts.settlement import CALENDARS, parse_cutoff, parse_time_zone
+
+
+@register()
+def check_payout_settings(app_configs=None, **kwargs):
+    errors = []
+    calendar = getattr(settings, "PAYOUT_CALENDAR", "US")
+    if calendar not in CALENDARS:
+        errors.append(
+            Error(
+                f"PAYOUT_CALENDAR={calendar!r} is not a settlement calendar.",
+                hint=f"Use one of {', '.join(CALENDARS)}.",
+                id="payouts.E001",
+            )
+        )
+    zone = getattr(settings, "PAYOUT_BANK_TIME_ZONE", "")
+    if zone:
+        try:
+            parse_time_zone(zone)
+        except ValueError as exc:
+            errors.append(Error(f"PAYOUT_BANK_TIME_ZONE: {exc}", id="payouts.E002"))
+    try:
+        parse_cutoff(getattr(settings, "PAYOUT_CUTOFF", "17:00"))
+    except ValueError as exc:
+        errors.append(Error(f"PAYOUT_CUTOFF: {exc}", id="payouts.E003"))
+    return errors

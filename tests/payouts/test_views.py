@@ -1,0 +1,162 @@
+"""Payout pages: list with Needs Attention, detail with timeline, reconciliation form."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from payouts.models import PayoutBatch, PayoutReconciliation
+from payouts.transitions import BatchStatus
+from tests.payouts.factories import make_batch
+
+pytestmark = pytest.mark.django_db
+S = BatchStatus
+NY = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def as_operator(client, operator):
+    client.force_login(operator)  # the password check is the login tests' job
+    return client
+
+
+@pytest.fixture
+def as_viewer(client, viewer):
+    client.force_login(viewer)  # the password check is the login tests' job
+    return client
+
+
+def test_anonymous_is_sent_to_login(client):
+    assert client.get("/payouts")["Location"].startswith("/login/")
+
+
+def test_list_states_action_required_and_no_action_required(as_viewer):
+    needs = make_batch(status=S.FAILED, currency="JPY", rail="wire", amount=5000)
+    fine = make_batch(status=S.SETTLED)
+    html = as_viewer.get("/payouts").content.decode()
+    assert needs.public_id in html
+    assert fine.public_id in html
+    assert "Action required: The batch failed" in html
+    assert "No action required" in html
+    assert "15,003 JPY" in html  # yen has no minor unit
+    assert 'data-testid="needs-attention-count">1<' in html
+    assert "data-updated-at" in html
+
+
+def test_needs_attention_filter(as_viewer):
+    needs = make_batch(status=S.REQUIRES_RECONCILIATION)
+    fine = make_batch(status=S.SETTLED)
+    html = as_viewer.get("/payouts?needs_attention=1").content.decode()
+    assert needs.public_id in html
+    assert fine.public_id not in html
+
+
+def test_table_partial_for_live_refresh(as_viewer):
+    make_batch()
+    response = as_viewer.get("/payouts?partial=table", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert b"<html" not in response.content
+    assert b'data-testid="batch-row"' in response.content
+    assert response["X-Data-Updated-At"]
+
+
+def test_bad_filter_is_shown_naming_the_field_not_a_500(as_viewer):
+    response = as_viewer.get("/payouts?settlement_from=soon&cursor=zzz")
+    assert response.status_code == 200
+    assert b"settlement_from:" in response.content
+    assert b"cursor:" in response.content
+
+
+def test_detail_shows_timeline_with_skipped_weekend_and_named_holiday(as_viewer):
+    batch = make_batch(status=S.IN_TRANSIT, submitted_at=dt.datetime(2026, 9, 4, 18, tzinfo=NY))
+    html = as_viewer.get(f"/payouts/{batch.public_id}").content.decode()
+    assert 'data-kind="weekend" data-date="2026-09-05"' in html
+    assert "Holiday: Labor Day, skipped" in html
+    assert "Expected settlement · T+2" in html
+    assert "after the cut-off" in html
+    assert "data-countdown" in html
+    assert "Action required:" in html  # long overdue by now
+
+
+def test_unknown_batch_is_404(as_viewer):
+    assert as_viewer.get("/payouts/po_missing").status_code == 404
+
+
+def test_viewer_sees_no_form_and_cannot_post(as_viewer):
+    batch = make_batch(status=S.REQUIRES_RECONCILIATION)
+    html = as_viewer.get(f"/payouts/{batch.public_id}").content.decode()
+    assert 'id="reconcile-form"' not in html
+    assert "You need the Operator role" in html
+    response = as_viewer.post(
+        f"/payouts/{batch.public_id}/reconcile", {"outcome": "settled", "note": "x"}
+    )
+    assert response.status_code == 403
+    assert PayoutReconciliation.objects.count() == 0
+
+
+@pytest.mark.parametrize("note", ["", "    "])
+def test_form_without_a_note_shows_the_error_inline_and_changes_nothing(as_operator, note):
+    batch = make_batch(status=S.REQUIRES_RECONCILIATION)
+    response = as_operator.post(
+        f"/payouts/{batch.public_id}/reconcile",
+        {"outcome": "settled", "note": note},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert b'data-testid="note-error">note: A note is required' in response.content
+    assert PayoutBatch.objects.get(pk=batch.pk).status == S.REQUIRES_RECONCILIATION
+    assert PayoutReconciliation.objects.count() == 0
+
+
+def test_form_without_htmx_and_without_a_note_is_422_with_the_page(as_operator):
+    batch = make_batch(status=S.REQUIRES_RECONCILIATION)
+    response = as_operator.post(f"/payouts/{batch.public_id}/reconcile", {"outcome": "settled"})
+    assert response.status_code == 422
+    assert b"note: A note is required" in response.content
+
+
+def test_form_with_a_note_records_and_updates_history(as_operator, operator):
+    batch = make_batch(status=S.REQUIRES_RECONCILIATION)
+    response = as_operator.post(
+        f"/payouts/{batch.public_id}/reconcile",
+        {
+            "outcome": "partially_settled",
+            "note": "Two items bounced (R03).",
+            "bank_reference": "X1",
+        },
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert "Reconciliation recorded: Partially settled" in html
+    assert 'hx-swap-oob="innerHTML"' in html
+    assert "Note: Two items bounced (R03)." in html
+    assert "Bank reference: X1" in html
+    record = PayoutReconciliation.objects.get()
+    assert (record.actor, record.outcome) == (operator, "partially_settled")
+
+
+def test_illegal_outcome_from_a_stale_page_is_explained(as_operator):
+    batch = make_batch(status=S.PROCESSING)
+    response = as_operator.post(
+        f"/payouts/{batch.public_id}/reconcile",
+        {"outcome": "settled", "note": "n"},
+        headers={"HX-Request": "true"},
+    )
+    assert b"cannot become settled" in response.content
+    assert PayoutReconciliation.objects.count() == 0
+
+
+def test_someone_else_reconciled_since_the_page_was_loaded(as_operator, admin):
+    from payouts.services import payout_batch_reconcile
+
+    batch = make_batch(status=S.REQUIRES_RECONCILIATION)
+    payout_batch_reconcile(
+        batch_id=batch.public_id, outcome="settled", note="done", actor=admin, source="admin"
+    )
+    response = as_operator.post(
+        f"/payouts/{batch.public_id}/reconcile",
+        {"outcome": "settled", "note": "me too", "seen_reconciliation": "0"},
+        headers={"HX-Request": "true"},
+    )
+    assert f"already reconciled by {admin.username}".encode() in response.content
+    assert PayoutReconciliation.objects.count() == 1
