@@ -4,9 +4,6 @@
 why not the others"; pages, the API and the admin all use it.
 """
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from payflow.accounts.roles import can, denial_message
+from payflow.pagination import after_cursor, encode_cursor
 from payments.errors import PaymentInvalid, PaymentNotFound
 from payments.models import (
     TRANSITION_METHODS,
@@ -206,38 +204,22 @@ def _filtered(filters: PaymentFilters, *, with_status: bool = True) -> QuerySet[
     return qs
 
 
-def encode_cursor(payment: Payment) -> str:
-    raw = json.dumps([payment.created_at.isoformat(), payment.pk], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (created_at, id) a cursor points after; PaymentInvalid naming ``cursor`` if bad."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created_raw, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        created_at = datetime.fromisoformat(created_raw)
-        if created_at.tzinfo is None or not isinstance(pk, int) or isinstance(pk, bool):
-            raise ValueError
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
-        raise PaymentInvalid(
-            "The cursor is not one this API gave out.",
-            fields={"cursor": ["Use the next_cursor value of a previous page, unchanged."]},
-        ) from None
-    return created_at, pk
-
-
 def payment_list(
     *, filters: PaymentFilters, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
 ) -> PaymentPage:
     """Newest first, keyset-paginated on (created_at, id): one query whatever the page."""
     qs = _filtered(filters).select_related("created_by").order_by("-created_at", "-id")
     if cursor:
-        created_at, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+        try:
+            qs = after_cursor(qs, cursor, time_field="created_at")
+        except ValueError:
+            raise PaymentInvalid(
+                "The cursor is not one this API gave out.",
+                fields={"cursor": ["Use the next_cursor value of a previous page, unchanged."]},
+            ) from None
     rows = list(qs[: limit + 1])
     items = rows[:limit]
-    next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
+    next_cursor = encode_cursor(items[-1].created_at, items[-1].pk) if len(rows) > limit else None
     return PaymentPage(items=items, next_cursor=next_cursor)
 
 

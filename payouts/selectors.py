@@ -7,15 +7,14 @@ batches, one aggregate over that page's items, one for the needs-attention count
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
+from payflow.pagination import after_cursor, encode_cursor
 from payments.currencies import CURRENCIES
 from payouts.attention import Attention, ItemTotals, action_required_q, batch_attention
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
@@ -86,25 +85,6 @@ def parse_filters(params) -> tuple[BatchFilters, dict[str, list[str]]]:
     return filters, errors
 
 
-def encode_cursor(batch: PayoutBatch) -> str:
-    raw = f"{batch.submitted_at.isoformat()}|{batch.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
-    """Raise ValueError("cursor: ...") for anything that is not a cursor we issued."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, pk = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
-        moment = dt.datetime.fromisoformat(stamp)
-        if moment.tzinfo is None:
-            raise ValueError
-        return moment, int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        message = "cursor: not a cursor from a previous page; start again without it."
-        raise ValueError(message) from None
-
-
 def filtered_batches(filters: BatchFilters, now: dt.datetime):
     batches = PayoutBatch.objects.all()
     if filters.status:
@@ -165,8 +145,7 @@ def payout_batch_list(
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     batches = filtered_batches(filters, now).order_by("-submitted_at", "-id")
     if cursor:
-        moment, pk = decode_cursor(cursor)
-        batches = batches.filter(Q(submitted_at__lt=moment) | Q(submitted_at=moment, id__lt=pk))
+        batches = after_cursor(batches, cursor, time_field="submitted_at")
     page = list(batches[: limit + 1])
     more, page = len(page) > limit, page[:limit]
     totals = item_totals_for([batch.pk for batch in page])
@@ -176,7 +155,7 @@ def payout_batch_list(
     ]
     return BatchPage(
         rows=rows,
-        next_cursor=encode_cursor(page[-1]) if more and page else None,
+        next_cursor=encode_cursor(page[-1].submitted_at, page[-1].pk) if more and page else None,
         needs_attention_count=needs_attention_count(now),
         now=now,
     )
