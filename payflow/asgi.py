@@ -13,12 +13,17 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from payflow.routing import websocket_urlpatterns  # noqa: E402
+from transactions.transport import stream_aware  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns()))
-        ),
-    }
+# stream_aware: starts the stream relay with the first connection (daphne has no lifespan) and
+# lets stream connections see their socket's write buffer (see transactions/transport.py).
+application = stream_aware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns()))
+            ),
+        }
+    )
 )

@@ -71,3 +71,20 @@ class StreamEvent(models.Model):
             "merchant": self.merchant,
             "created_at": self.created_at.isoformat(),
         }
+
+
+class StreamRelayState(models.Model):
+    """The relay's high-water mark: every event id up to ``last_published_id`` is final and
+    has been published. One row (pk 1); with several server processes only the holder of the
+    relay lock writes it, and a process that takes over resumes from it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    last_published_id = models.BigIntegerField(default=0)
+    holder = models.CharField(max_length=120, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "stream relay state"
+
+    def __str__(self) -> str:
+        return f"relay published through {self.last_published_id} ({self.holder or 'nobody'})"

@@ -1,0 +1,705 @@
+"""Benchmark of the transactions stream against a bare asyncio + websockets baseline.
+
+Every scenario feeds events through the real producer path (``record_transaction_event`` in a
+committed transaction, in a separate producer process) and measures on real sockets:
+delivered events/s, latency from commit to client receipt (p50/p95/p99), drops, server RSS and
+event-loop lag. Scenarios (``--scenarios``, all by default):
+
+  embedded   one daphne on SQLite + in-memory layer, C clients (a share over SSE)
+  baseline   bench/baseline.py (uvloop + websockets, same queue capacity), same clients/rate
+  postgres   two daphne processes on PostgreSQL + Redis, clients split across them
+  big        1,000 clients on the embedded server and on the baseline
+  slow       the embedded run with 10% slow readers: fast p99, memory, exact drop accounting
+  churn      10,000 connect/disconnect cycles: does server memory come back?
+
+    .venv/bin/python bench/stream.py                 # everything, about 3-4 minutes
+    .venv/bin/python bench/stream.py --scenarios embedded,baseline --seconds 5
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+ALL_SCENARIOS = ["embedded", "baseline", "postgres", "big", "slow", "churn"]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Transactions stream benchmark (see the module docstring)."
+    )
+    sub = parser.add_subparsers(dest="command")
+    produce = sub.add_parser("produce", help="internal: the producer process")
+    produce.add_argument("--rate", type=float, required=True)
+    produce.add_argument("--seconds", type=float, required=True)
+    produce.add_argument("--out", required=True)
+    produce.add_argument("--ingest", default="")
+    parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
+    parser.add_argument("--clients", type=int, default=200, help="clients per scenario")
+    parser.add_argument("--sse-share", type=float, default=0.1, help="share of SSE clients")
+    parser.add_argument("--rate", type=float, default=200, help="events/s fed")
+    parser.add_argument("--seconds", type=float, default=10, help="feeding time per scenario")
+    parser.add_argument("--big-clients", type=int, default=1000)
+    parser.add_argument("--big-rate", type=float, default=50)
+    parser.add_argument("--slow-share", type=float, default=0.1)
+    parser.add_argument(
+        "--slow-reader-rate", type=float, default=20, help="events/s a slow client processes"
+    )
+    parser.add_argument("--churn", type=int, default=10_000, help="connect/disconnect cycles")
+    parser.add_argument("--churn-concurrency", type=int, default=50)
+    parser.add_argument("--capacity", type=int, default=500, help="per-connection queue")
+    parser.add_argument(
+        "--pg-url", default="postgres://postgres@127.0.0.1:5432/payflow_transactions_bench"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/4")
+    parser.add_argument("--json", default=str(ROOT / "artifacts" / "bench-stream.json"))
+    args = parser.parse_args(argv)
+    for name in ("clients", "big_clients", "churn", "churn_concurrency", "capacity"):
+        if getattr(args, name, 1) < 1:
+            parser.error(f"--{name.replace('_', '-')}: must be at least 1")
+    unknown = set(args.scenarios.split(",")) - set(ALL_SCENARIOS)
+    if args.command is None and unknown:
+        parser.error(f"--scenarios: unknown {', '.join(sorted(unknown))}")
+    return args
+
+
+# --- the producer process -----------------------------------------------------------------
+
+
+def run_producer(args) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "payflow.settings")
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from transactions.events import record_transaction_event
+    from transactions.services import simulated_transaction
+
+    ingest = None
+    if args.ingest:
+        from websockets.sync.client import connect
+
+        ingest = connect(args.ingest, compression=None)
+    rng = random.Random(1)
+    commits: dict[int, float] = {}
+    started = last = time.monotonic()
+    owed = 0.0
+    while time.monotonic() - started < args.seconds:
+        now = time.monotonic()
+        owed += args.rate * (now - last)
+        last = now
+        due, owed = int(owed), owed - int(owed)
+        if due:
+            with transaction.atomic():
+                events = [
+                    record_transaction_event(**simulated_transaction(rng, failure_rate=0.05))
+                    for _ in range(due)
+                ]
+            committed_at = time.time()
+            for event in events:
+                commits[event.id] = committed_at
+            if ingest is not None:
+                ingest.send(json.dumps([event.as_wire() for event in events]))
+        time.sleep(max(0.0, 0.02 - (time.monotonic() - now)))
+    if ingest is not None:
+        ingest.close()
+    Path(args.out).write_text(json.dumps(commits))
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Server:
+    def __init__(self, cmd: list[str], env: dict, port: int, log: Path):
+        self.cmd, self.env, self.port, self.log = cmd, env, port, log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Server":
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            self.cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE if "baseline" in self.cmd[1] else self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text="baseline" in self.cmd[1],
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early: {' '.join(self.cmd)}; see {self.log}")
+            time.sleep(0.1)
+        raise RuntimeError(f"server on {self.port} did not start")
+
+    @property
+    def rss_kib(self) -> int:
+        return rss_kib(self.process.pid)
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            out, _ = self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            out, _ = self.process.communicate()
+        return out or ""
+
+
+def payflow_env(db_url: str, redis_url: str, capacity: int) -> dict:
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "PAYFLOW_ENV": "development",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "STREAM_QUEUE_CAPACITY": str(capacity),
+        "STREAM_HEARTBEAT_SECONDS": "5",
+        "CHAOS_ENABLED": "false",
+        "REDIS_PREFIX": "transactions-bench",
+        "DJANGO_SETTINGS_MODULE": "payflow.settings",
+    }
+    env.pop("REDIS_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def prepare_database(env: dict) -> str:
+    """Migrate and return a viewer's bearer token."""
+    manage(env, "migrate", "--noinput", "-v", "0")
+    script = (
+        "from django.contrib.auth import get_user_model\n"
+        "from payflow.accounts.roles import Role, assign_role\n"
+        "from payflow.accounts.services import api_token_create\n"
+        "user, _ = get_user_model().objects.get_or_create(username='bench-viewer')\n"
+        "assign_role(user, Role.VIEWER)\n"
+        "print('TOKEN=' + api_token_create(user=user)[1])\n"
+    )
+    out = manage(env, "shell", "-c", script)
+    return next(line[6:] for line in out.splitlines() if line.startswith("TOKEN="))
+
+
+def ensure_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def start_payflow(env: dict, tag: str) -> Server:
+    port = free_port()
+    cmd = [PY, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
+    cmd.append("payflow.asgi:application")
+    server = Server(cmd, env, port, ROOT / "artifacts" / "logs" / f"bench-{tag}-{port}.log")
+    return server.start()
+
+
+def start_baseline(capacity: int) -> Server:
+    port = free_port()
+    cmd = [PY, str(ROOT / "bench" / "baseline.py"), "--port", str(port)]
+    cmd += ["--capacity", str(capacity)]
+    log = ROOT / "artifacts" / "logs" / f"bench-baseline-{port}.log"
+    return Server(cmd, {**os.environ}, port, log).start()
+
+
+def loop_lag_histogram(server: Server) -> dict[float, float]:
+    import httpx
+
+    text = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5).text
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith("payflow_stream_event_loop_lag_seconds_bucket"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float("inf") if le == "+Inf" else float(le)] = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("payflow_stream_event_loop_lag_seconds_sum"):
+            buckets[-1.0] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def lag_summary(before: dict, after: dict) -> dict:
+    total = after.get(float("inf"), 0) - before.get(float("inf"), 0)
+    if total <= 0:
+        return {"lag_mean_ms": None, "lag_p99_ms": None}
+    mean = (after.get(-1.0, 0) - before.get(-1.0, 0)) / total
+    p99 = next(
+        bound
+        for bound in sorted(b for b in after if b >= 0)
+        if after[bound] - before.get(bound, 0) >= 0.99 * total
+    )
+    return {"lag_mean_ms": round(1000 * mean, 2), "lag_p99_ms_at_most": 1000 * p99}
+
+
+# --- clients --------------------------------------------------------------------------------
+
+
+@dataclass
+class ClientResult:
+    transport: str
+    slow: bool = False
+    sampled: bool = False
+    received: int = 0
+    dropped: int = 0
+    subscribed: bool = False
+    ids: list[int] = field(default_factory=list)
+    receipts: list[tuple[int, float]] = field(default_factory=list)
+    error: str = ""
+
+
+def handle_message(message: dict, result: ClientResult, received_at: float) -> None:
+    kind = message["type"]
+    if kind == "events":
+        events = message["events"]
+        result.received += len(events)
+        if result.sampled:
+            result.receipts.extend((event["id"], received_at) for event in events)
+        if result.slow:
+            result.ids.extend(event["id"] for event in events)
+    elif kind == "dropped":
+        result.dropped += message["count"]
+    elif kind == "heartbeat":
+        result.subscribed = True
+
+
+async def ws_client(url: str, origin: str, result: ClientResult, run) -> None:
+    import websockets
+
+    kwargs = {"origin": origin, "compression": None, "max_size": None, "open_timeout": 60}
+    if result.slow:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        target = urlsplit(url)
+        await asyncio.get_running_loop().sock_connect(sock, (target.hostname, target.port))
+        kwargs.update(sock=sock, max_queue=1)
+    try:
+        async with websockets.connect(url, **kwargs) as ws:
+            while not run.finished(result):
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), 0.5)
+                except TimeoutError:
+                    continue
+                message = json.loads(raw)
+                handle_message(message, result, time.time())
+                if result.slow and not run.draining and message["type"] == "events":
+                    # A slow reader: it takes 1/slow_rate s per event it processes.
+                    await asyncio.sleep(len(message["events"]) / run.slow_rate)
+    except Exception as exc:  # noqa: BLE001 - reported in the results
+        result.error = f"{type(exc).__name__}: {exc}"
+
+
+async def sse_client(client, url: str, token: str, result: ClientResult, run) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with client.stream("GET", url, headers=headers) as response:
+            data = None
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    data = line[6:]
+                elif line == "" and data is not None:
+                    handle_message(json.loads(data), result, time.time())
+                    data = None
+                if run.finished(result):
+                    break
+    except Exception as exc:  # noqa: BLE001 - reported in the results
+        result.error = f"{type(exc).__name__}: {exc}"
+
+
+class Run:
+    """Shared state of one measurement: when clients may stop, and how slow readers behave."""
+
+    def __init__(self, slow_rate: float = 20.0):
+        self.sent: int | None = None  # known once the producer is done
+        self.draining = False
+        self.deadline = float("inf")
+        self.slow_rate = slow_rate
+
+    def finished(self, result: ClientResult) -> bool:
+        if time.monotonic() > self.deadline:
+            return True
+        return self.sent is not None and result.received + result.dropped >= self.sent
+
+
+async def run_feed(
+    *,
+    urls: list[str],
+    token: str,
+    clients: int,
+    sse_share: float,
+    slow_share: float,
+    slow_rate: float,
+    rate: float,
+    seconds: float,
+    db_env: dict,
+    ingest: str = "",
+    servers: list[Server],
+    sample: int = 100,
+) -> dict:
+    import httpx
+
+    run = Run(slow_rate=slow_rate)
+    n_sse = round(clients * sse_share)
+    n_slow = round(clients * slow_share)
+    results, tasks = [], []
+    http = httpx.AsyncClient(timeout=httpx.Timeout(60, read=None), limits=httpx.Limits(
+        max_connections=None, max_keepalive_connections=0))  # fmt: skip
+    for index in range(clients):
+        base = urls[index % len(urls)]
+        is_sse = index < n_sse and not ingest
+        result = ClientResult(
+            transport="sse" if is_sse else "websocket",
+            slow=(not is_sse) and n_sse <= index < n_sse + n_slow,
+            sampled=index % max(1, clients // sample) == 0,
+        )
+        results.append(result)
+        if is_sse:
+            url = base.replace("ws://", "http://") + "/stream/transactions/"
+            tasks.append(asyncio.create_task(sse_client(http, url, token, result, run)))
+        else:
+            origin = base.replace("ws://", "http://")
+            path = "/ws" if ingest else f"/ws/transactions/?token={token}"
+            tasks.append(asyncio.create_task(ws_client(base + path, origin, result, run)))
+        if index % 50 == 49:
+            await asyncio.sleep(0.05)  # do not stampede the accept queue
+    deadline = time.monotonic() + 120
+    while not all(r.subscribed or r.error for r in results):  # noqa: ASYNC110 - many flags
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    failed = [r.error for r in results if r.error]
+    rss_connected_start = sum(server.rss_kib for server in servers)
+    out = Path(tempfile.mkstemp(suffix=".json")[1])
+    cmd = [PY, __file__, "produce", "--rate", str(rate), "--seconds", str(seconds)]
+    cmd += ["--out", str(out)]
+    if ingest:
+        cmd += ["--ingest", ingest]
+    producer = await asyncio.create_subprocess_exec(*cmd, cwd=ROOT, env=db_env)
+    peak_rss = rss_connected_start
+    while producer.returncode is None:
+        peak_rss = max(peak_rss, sum(server.rss_kib for server in servers))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(producer.wait(), 0.5)
+    commits = {int(k): v for k, v in json.loads(out.read_text()).items()}  # noqa: ASYNC240
+    out.unlink()  # noqa: ASYNC240
+    run.sent = len(commits)
+    run.draining = True
+    run.deadline = time.monotonic() + 30
+    await asyncio.gather(*tasks)
+    await http.aclose()
+    rss_end = sum(server.rss_kib for server in servers)
+    latencies = sorted(
+        at - commits[event_id]
+        for r in results
+        if not r.slow
+        for event_id, at in r.receipts
+        if event_id in commits
+    )
+    last_receipt = max((at for r in results for _, at in r.receipts), default=time.time())
+    first_commit = min(commits.values()) if commits else time.time()
+    fast = [r for r in results if not r.slow]
+    slow = [r for r in results if r.slow]
+
+    def pct(q):
+        return round(1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1)
+
+    return {
+        "clients": clients,
+        "sse_clients": sum(r.transport == "sse" for r in results),
+        "slow_clients": len(slow),
+        "rate": rate,
+        "seconds": seconds,
+        "events_sent": run.sent,
+        "connect_errors": len(failed) + sum(bool(r.error) for r in results if r not in failed),
+        "delivered_total": sum(r.received for r in results),
+        "delivered_per_second": round(
+            sum(r.received for r in results) / max(0.001, last_receipt - first_commit)
+        ),
+        "fast_clients_complete": sum(r.received == run.sent for r in fast),
+        "fast_clients_dropped": sum(r.dropped for r in fast),
+        "latency_ms": {"p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99)} if latencies else {},
+        "slow_exact_accounting": all(r.received + r.dropped == run.sent for r in slow),
+        "slow_dropped_total": sum(r.dropped for r in slow),
+        "slow_received_total": sum(r.received for r in slow),
+        "rss_connected_mib": round(rss_connected_start / 1024, 1),
+        "rss_peak_mib": round(peak_rss / 1024, 1),
+        "rss_end_mib": round(rss_end / 1024, 1),
+    }
+
+
+async def churn(url: str, origin: str, token: str, cycles: int, concurrency: int) -> dict:
+    import websockets
+
+    done = errors = 0
+    queue = asyncio.Queue()
+    for _ in range(cycles):
+        queue.put_nowait(None)
+
+    async def worker():
+        nonlocal done, errors
+        while not queue.empty():
+            queue.get_nowait()
+            try:
+                async with websockets.connect(
+                    f"{url}/ws/transactions/?token={token}", origin=origin, compression=None
+                ) as ws:
+                    await asyncio.wait_for(ws.recv(), 10)  # the first heartbeat: subscribed
+                done += 1
+            except Exception:  # noqa: BLE001 - counted
+                errors += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return {"cycles": done, "errors": errors, "seconds": round(time.monotonic() - started, 1)}
+
+
+# --- scenarios ------------------------------------------------------------------------------
+
+
+def embedded_env(args, tmp: Path) -> dict:
+    db = tmp / "bench.sqlite3"
+    return payflow_env(f"sqlite:///{db}", "", args.capacity)
+
+
+def feed(args, *, servers, env, token, clients, rate, slow_share=0.0, ingest="", sse_share=None):
+    urls = [f"ws://127.0.0.1:{server.port}" for server in servers]
+    idle = sum(server.rss_kib for server in servers)
+    lag_before = [loop_lag_histogram(s) for s in servers] if not ingest else []
+    result = asyncio.run(
+        run_feed(
+            urls=urls,
+            token=token,
+            clients=clients,
+            sse_share=args.sse_share if sse_share is None else sse_share,
+            slow_share=slow_share,
+            slow_rate=args.slow_reader_rate,
+            rate=rate,
+            seconds=args.seconds,
+            db_env=env,
+            ingest=ingest,
+            servers=servers,
+        )
+    )
+    result["rss_idle_mib"] = round(idle / 1024, 1)
+    result["memory_per_connection_kib"] = round(
+        (result["rss_peak_mib"] - result["rss_idle_mib"]) * 1024 / clients, 1
+    )
+    if lag_before:
+        pairs = zip(lag_before, servers, strict=True)
+        result["event_loop_lag"] = [lag_summary(b, loop_lag_histogram(s)) for b, s in pairs]
+    return result
+
+
+def scenario_embedded(args, tmp, report, *, clients, rate, slow_share=0.0, key="embedded"):
+    env = embedded_env(args, tmp)
+    token = prepare_database(env)
+    server = start_payflow(env, key)
+    try:
+        asyncio.run(warm_up(server, token))
+        report[key] = feed(
+            args, servers=[server], env=env, token=token, clients=clients, rate=rate,
+            slow_share=slow_share,
+        )  # fmt: skip
+    finally:
+        server.stop()
+    return env, token
+
+
+def scenario_baseline(args, tmp, report, *, clients, rate, key="baseline"):
+    env = embedded_env(args, tmp)
+    prepare_database(env)
+    server = start_baseline(args.capacity)
+    server.process.stdout.readline()  # {"ready": true}
+    try:
+        report[key] = feed(
+            args, servers=[server], env=env, token="", clients=clients, rate=rate,
+            ingest=f"ws://127.0.0.1:{server.port}/ingest", sse_share=0.0,
+        )  # fmt: skip
+    finally:
+        lines = [line for line in server.stop().splitlines() if line.startswith("{")]
+        report[key]["event_loop_lag"] = [json.loads(lines[-1])] if lines else []
+
+
+async def warm_up(server: Server, token: str) -> None:
+    """One stream connection starts the hub and the relay before anything is measured."""
+    import websockets
+
+    url = f"ws://127.0.0.1:{server.port}/ws/transactions/?token={token}"
+    async with websockets.connect(url, origin=f"http://127.0.0.1:{server.port}") as ws:
+        await asyncio.wait_for(ws.recv(), 10)
+    await asyncio.sleep(0.5)
+
+
+def scenario_postgres(args, tmp, report):
+    ensure_postgres_database(args.pg_url)
+    env = payflow_env(args.pg_url, args.redis_url, args.capacity)
+    token = prepare_database(env)
+    servers = [start_payflow(env, "pg-a"), start_payflow(env, "pg-b")]
+    try:
+        for server in servers:
+            asyncio.run(warm_up(server, token))
+        report["postgres"] = feed(
+            args, servers=servers, env=env, token=token, clients=args.clients, rate=args.rate
+        )
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def scenario_churn(args, tmp, report):
+    env = embedded_env(args, tmp)
+    token = prepare_database(env)
+    server = start_payflow(env, "churn")
+    origin = f"http://127.0.0.1:{server.port}"
+    url = f"ws://127.0.0.1:{server.port}"
+    try:
+        asyncio.run(churn(url, origin, token, 300, args.churn_concurrency))  # warm-up
+        time.sleep(1)
+        before = server.rss_kib
+        rounds, result = [], {"cycles": 0, "errors": 0, "seconds": 0.0}
+        per_round = max(1, args.churn // 5)
+        while result["cycles"] + result["errors"] < args.churn:
+            step = asyncio.run(churn(url, origin, token, per_round, args.churn_concurrency))
+            for key in result:
+                result[key] += step[key]
+            time.sleep(1)  # let closed connections be collected
+            rounds.append(round(server.rss_kib / 1024, 1))
+        after = server.rss_kib
+        result.update(
+            rss_before_mib=round(before / 1024, 1),
+            rss_after_each_fifth_mib=rounds,
+            rss_after_mib=round(after / 1024, 1),
+            rss_growth_last_four_fifths_kib=round((rounds[-1] - rounds[0]) * 1024),
+        )
+        report["churn"] = result
+    finally:
+        server.stop()
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.command == "produce":
+        run_producer(args)
+        return 0
+    import uvloop
+
+    uvloop.install()
+    scenarios = args.scenarios.split(",")
+    report: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+            "python": sys.version.split()[0],
+        },
+        "args": {k: v for k, v in vars(args).items() if k != "command"},
+    }
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="payflow-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        steps = {
+            "embedded": lambda: scenario_embedded(
+                args, tmp, report, clients=args.clients, rate=args.rate
+            ),
+            "baseline": lambda: scenario_baseline(
+                args, tmp, report, clients=args.clients, rate=args.rate
+            ),
+            "postgres": lambda: scenario_postgres(args, tmp, report),
+            "big": lambda: (
+                scenario_embedded(
+                    args, tmp, report, clients=args.big_clients, rate=args.big_rate, key="big"
+                ),
+                scenario_baseline(
+                    args,
+                    tmp,
+                    report,
+                    clients=args.big_clients,
+                    rate=args.big_rate,
+                    key="big_baseline",
+                ),
+            ),  # fmt: skip
+            "slow": lambda: scenario_embedded(
+                args,
+                tmp,
+                report,
+                clients=args.clients,
+                rate=args.rate,
+                slow_share=args.slow_share,
+                key="slow",
+            ),  # fmt: skip
+            "churn": lambda: scenario_churn(args, tmp, report),
+        }
+        for name in scenarios:
+            step_started = time.monotonic()
+            print(f"== {name}", flush=True)
+            steps[name]()
+            print(f"   done in {time.monotonic() - step_started:.0f} s", flush=True)
+    for ours, base in (("embedded", "baseline"), ("big", "big_baseline")):
+        if ours in report and base in report:
+            report[f"{ours}_vs_baseline"] = ratios(report[ours], report[base])
+    report["total_seconds"] = round(time.monotonic() - started)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def ratios(ours: dict, base: dict) -> dict:
+    def ratio(a, b):
+        return round(a / b, 2) if a and b else None
+
+    return {
+        "throughput_ratio": ratio(ours["delivered_per_second"], base["delivered_per_second"]),
+        "p99_latency_ratio": ratio(ours["latency_ms"].get("p99"), base["latency_ms"].get("p99")),
+        "memory_per_connection_ratio": ratio(
+            ours["memory_per_connection_kib"], base["memory_per_connection_kib"]
+        ),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The transactions page against a real daphne process: live rows, pause/resume, reconnect."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.transactions.streamclient import produce
+
+pytestmark = pytest.mark.e2e
+
+LIVE_TIMEOUT = 20_000
+
+
+def row(page, event_id):
+    return page.locator(f'tbody[data-rows] tr[data-id="{event_id}"]')
+
+
+def test_page_shows_live_events_pauses_resumes_and_survives_a_restart(
+    login, page, asgi_server, viewer, screenshot
+):
+    login(viewer)
+    page.goto(f"{asgi_server.url}/transactions")
+    status = page.get_by_test_id("stream-status")
+    expect(status).to_have_text("Live", timeout=LIVE_TIMEOUT)
+
+    live = produce(3, amount=125_000, currency="USD")
+    for event_id in live:
+        expect(row(page, event_id)).to_be_visible(timeout=LIVE_TIMEOUT)
+    expect(page.locator("tbody[data-rows] tr").first).to_have_attribute("data-id", str(live[-1]))
+    expect(row(page, live[0])).to_contain_text("$1,250.00")
+    expect(page.get_by_test_id("count-received")).to_have_text("3")
+    screenshot("transactions-live")
+
+    page.get_by_role("button", name="Pause").click()
+    paused = produce(4)
+    expect(page.get_by_test_id("count-buffered")).to_have_text("4", timeout=LIVE_TIMEOUT)
+    expect(row(page, paused[0])).to_have_count(0)
+    screenshot("transactions-paused")
+
+    page.get_by_role("button", name="Resume").click()
+    for event_id in paused:
+        expect(row(page, event_id)).to_be_visible()
+    expect(page.get_by_test_id("count-buffered")).to_have_text("0")
+    screenshot("transactions-resumed")
+
+    asgi_server.stop()
+    expect(status).to_have_text(re.compile(r"Reconnecting in \d+ s"), timeout=LIVE_TIMEOUT)
+    screenshot("transactions-reconnecting")
+    missed = produce(3, kind="refund", status="refunded")
+    asgi_server.start()
+    expect(status).to_have_text("Live", timeout=LIVE_TIMEOUT)
+    for event_id in missed:
+        expect(row(page, event_id)).to_be_visible(timeout=LIVE_TIMEOUT)
+    expect(page.get_by_test_id("count-received")).to_have_text("10")
+    screenshot("transactions-reconnected")
+
+
+def test_filters_are_applied_to_the_table_and_the_stream(login, page, asgi_server, viewer):
+    login(viewer)
+    page.goto(f"{asgi_server.url}/transactions")
+    page.get_by_label("Kind").select_option("refund")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"kind=refund"))
+    expect(page.get_by_test_id("stream-status")).to_have_text("Live", timeout=LIVE_TIMEOUT)
+
+    [capture] = produce(1)
+    [refund] = produce(1, kind="refund", status="refunded")
+
+    expect(row(page, refund)).to_be_visible(timeout=LIVE_TIMEOUT)
+    expect(row(page, capture)).to_have_count(0)

@@ -1,0 +1,37 @@
+"""Read-only admin: transactions and the outbox are history; nothing here may be edited."""
+
+from django.contrib import admin
+
+from transactions.models import StreamEvent, StreamRelayState, Transaction
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "kind", "amount", "currency", "status", "merchant", "created_at"]
+    list_filter = ["kind", "status", "currency"]
+    search_fields = ["public_id", "merchant", "payment_ref", "payout_ref"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(StreamEvent)
+class StreamEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "amount", "currency", "status", "merchant", "created_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["=id", "merchant"]
+    raw_id_fields = ["transaction"]
+
+
+@admin.register(StreamRelayState)
+class StreamRelayStateAdmin(ReadOnlyAdmin):
+    list_display = ["last_published_id", "holder", "updated_at"]

@@ -1,0 +1,101 @@
+"""ASGI glue for the stream: starts the relay with the server, and gives stream connections a
+way to see their socket's write buffer.
+
+Daphne's ``send`` never waits: whatever an app sends piles up in Twisted's write buffer, so a
+client that stops reading would make the server's memory grow without bound. For stream paths
+this wrapper puts a ``TransportWatch`` in the scope; the stream's sender waits until the socket
+drains below ``STREAM_WRITE_BUFFER_BYTES`` before sending more, so unread events stay in the
+bounded per-connection queue (where they are dropped and counted) instead. Other servers
+(uvicorn, granian) apply this backpressure in ``send`` itself; there the watch is a no-op.
+"""
+
+import asyncio
+import contextlib
+import functools
+import logging
+import socket
+import time
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+STREAM_PATHS = ("/ws/transactions/", "/stream/transactions/")
+SCOPE_KEY = "payflow.transport_watch"
+POLL_SECONDS = 0.01
+
+
+def _twisted_tcp_transport(protocol):
+    """The Twisted TCP transport under a daphne protocol (HTTP request or WebSocket), if any."""
+    candidate = protocol
+    for _ in range(4):
+        candidate = getattr(candidate, "transport", None)
+        if candidate is None:
+            return None
+        if hasattr(candidate, "_tempDataLen") and hasattr(candidate, "dataBuffer"):
+            return candidate
+    return None
+
+
+class TransportWatch:
+    def __init__(self, tcp=None):
+        self.tcp = tcp
+        self.high_water = int(getattr(settings, "STREAM_WRITE_BUFFER_BYTES", 64 * 1024))
+
+    @classmethod
+    def from_send(cls, send) -> "TransportWatch":
+        tcp = None
+        if isinstance(send, functools.partial) and send.args:
+            tcp = _twisted_tcp_transport(send.args[0])
+        if tcp is not None:
+            sndbuf = int(getattr(settings, "STREAM_SOCKET_SNDBUF_BYTES", 64 * 1024))
+            # A small kernel buffer makes "the client is not reading" visible to us quickly
+            # and bounds kernel memory per stream too.
+            with contextlib.suppress(OSError, AttributeError):
+                tcp.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        return cls(tcp)
+
+    def buffered_bytes(self) -> int:
+        if self.tcp is None:
+            return 0
+        return len(self.tcp.dataBuffer) - self.tcp.offset + self.tcp._tempDataLen
+
+    async def wait_writable(self, within: float) -> bool:
+        """True once the socket's write buffer is below the high-water mark; False on timeout."""
+        if self.tcp is None:
+            return True
+        deadline = time.monotonic() + within
+        while self.buffered_bytes() > self.high_water:
+            if getattr(self.tcp, "disconnected", False) or not getattr(self.tcp, "connected", 1):
+                return True  # the send fails or is ignored; the disconnect is handled elsewhere
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(POLL_SECONDS)
+        return True
+
+
+def transport_watch(scope) -> TransportWatch:
+    return scope.get(SCOPE_KEY) or TransportWatch()
+
+
+def stream_aware(app):
+    """Wrap the ASGI application: start the relay on the first connection, watch stream sockets."""
+    started = False
+
+    async def application(scope, receive, send):
+        nonlocal started
+        if not started and scope["type"] in ("http", "websocket"):
+            started = True
+            from transactions.relay import ensure_relay_started
+
+            try:
+                ensure_relay_started()
+            except Exception:
+                logger.exception("stream relay did not start; it starts with the next stream")
+        if scope["type"] in ("http", "websocket") and scope.get("path", "").startswith(
+            STREAM_PATHS
+        ):
+            scope = {**scope, SCOPE_KEY: TransportWatch.from_send(send)}
+        return await app(scope, receive, send)
+
+    return application

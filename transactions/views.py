@@ -1,0 +1,99 @@
+"""The transactions page and the Server-Sent Events stream (``/stream/transactions/``).
+
+SSE is an async view returning a StreamingHttpResponse over an async generator (not Channels'
+AsyncHttpConsumer: see STACK.md). Django cancels the generator when the client goes away, so
+the ``finally`` in ``sse_frames`` always unsubscribes.
+"""
+
+import json
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+
+from payflow.accounts.decorators import requires
+from payflow.accounts.roles import Action
+from transactions import selectors
+from transactions.access import stream_access
+from transactions.models import TransactionKind
+from transactions.session import StreamClosed, StreamSession, slow_client_message
+from transactions.stream import StreamInputError, parse_stream_request
+from transactions.transport import transport_watch
+
+SSE_RETRY_MS = 2000
+PAGE_ROWS = 50
+
+
+@requires(Action.VIEW)
+def transactions_page(request):
+    try:
+        stream_request = parse_stream_request(request.GET)
+    except StreamInputError as exc:
+        stream_request, filter_error = parse_stream_request({}), exc
+    else:
+        filter_error = None
+    context = {
+        "events": selectors.recent_events(limit=PAGE_ROWS, filters=stream_request.filters),
+        "filters": stream_request.filters,
+        "filter_error": filter_error,
+        "kinds": TransactionKind.choices,
+        "row_cap": 200,
+        "pause_buffer_cap": 1000,
+    }
+    return render(request, "transactions/page.html", context)
+
+
+def encode_sse(message: dict, *, event_id: int | None = None) -> bytes:
+    lines = [f"event: {message['type']}"]
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.append("data: " + json.dumps(message, separators=(",", ":")))
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def _frame_id(message: dict) -> int | None:
+    if message["type"] == "events":
+        return message["events"][-1]["id"]
+    if message["type"] == "heartbeat":
+        return message["last_id"]
+    return None
+
+
+async def sse_frames(session: StreamSession, watch):
+    slow_after = float(getattr(settings, "STREAM_SLOW_CLIENT_SECONDS", 30))
+    try:
+        await session.open()
+        yield f"retry: {SSE_RETRY_MS}\n: stream open\n\n".encode()
+        async for message in session.messages():
+            if not await watch.wait_writable(slow_after):
+                raise StreamClosed(slow_client_message(slow_after))
+            yield encode_sse(message, event_id=_frame_id(message))
+    except StreamClosed as closed:
+        if closed.message:
+            yield encode_sse(closed.message)
+    finally:
+        session.close()
+
+
+async def transaction_stream(request):
+    access = await sync_to_async(stream_access)(
+        session_user=await request.auser(),
+        authorization=request.headers.get("Authorization"),
+        token=None,
+    )
+    if not access.allowed:
+        return JsonResponse(access.as_body(), status=access.status)
+    try:
+        stream_request = parse_stream_request(
+            request.GET, last_event_id=request.headers.get("Last-Event-ID")
+        )
+    except StreamInputError as exc:
+        return JsonResponse(exc.as_body(), status=422)
+    session = StreamSession(request=stream_request, transport="sse")
+    response = StreamingHttpResponse(
+        sse_frames(session, transport_watch(request.scope)), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
