@@ -74,9 +74,10 @@ def _lifecycle(rng: random.Random, failure_rate: float) -> list[tuple[str, str |
             else [("submitted", None), ("processing", None), fail]
         )
     if roll < failure_rate + 0.12:  # needs action first, e.g. 3-D Secure
+        # Some are left waiting on the customer, so the dashboard has real work to show.
         ending = rng.choices(
-            [[("processing", None), ("succeeded", None)], [("canceled", None)], [fail]],
-            weights=[7, 2, 1],
+            [[("processing", None), ("succeeded", None)], [("canceled", None)], [fail], []],
+            weights=[6, 2, 1, 3],
         )[0]
         return [("submitted", None), ("processing", None), ("requires_action", None), *ending]
     if roll < failure_rate + 0.15:
