@@ -27,7 +27,12 @@ run: $(VENV)/.installed
 	$(PY) manage.py seed_demo
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev
+# axe-core (pinned in tests/e2e/package-lock.json) for the browser accessibility checks.
+tests/e2e/node_modules/.package-lock.json: tests/e2e/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the accessibility tests: apt-get install npm"; exit 1; }
+	npm ci --prefix tests/e2e --no-audit --no-fund
+
+test: $(VENV)/.installed-dev tests/e2e/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run

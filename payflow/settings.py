@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "payflow.observability.RequestIdMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "payflow.observability.RequestMetricsMiddleware",
+    "chaos.middleware.ChaosMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -173,6 +174,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth ---------------------------------------------------------------------------------
+if env_bool("PAYFLOW_TEST_FAST_PASSWORD_HASHER", False) and not PRODUCTION:
+    # Tests create many users; PBKDF2's deliberate slowness would dominate the suite's time.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -235,10 +239,12 @@ LOGGING = configure_logging(level=LOG_LEVEL, json_lines=LOG_FORMAT == "json")
 PAYFLOW_DEMO_PASSWORD = os.environ.get("PAYFLOW_DEMO_PASSWORD", "")
 PAYFLOW_DEMO_TRAFFIC_RATE = env_int("PAYFLOW_DEMO_TRAFFIC_RATE", 5)
 CHAOS_ENABLED = env_bool("CHAOS_ENABLED", default=not PRODUCTION)
+CHAOS_TIMEOUT_SECONDS = env_int("CHAOS_TIMEOUT_SECONDS", 12)  # an injected hang, then 504
 PAYMENT_AMOUNT_CEILING_MINOR = env_int("PAYMENT_AMOUNT_CEILING_MINOR", 100_000_000_000)
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 PAYOUT_CALENDAR = os.environ.get("PAYOUT_CALENDAR", "US")
-PAYOUT_BANK_TIME_ZONE = os.environ.get("PAYOUT_BANK_TIME_ZONE", "America/New_York")
+# "" = the PAYOUT_CALENDAR bank's own zone (America/New_York, Europe/Berlin, Europe/London).
+PAYOUT_BANK_TIME_ZONE = os.environ.get("PAYOUT_BANK_TIME_ZONE", "")
 PAYOUT_CUTOFF = os.environ.get("PAYOUT_CUTOFF", "17:00")
 STREAM_QUEUE_CAPACITY = env_int("STREAM_QUEUE_CAPACITY", 500)
 STREAM_REPLAY_MAX_EVENTS = env_int("STREAM_REPLAY_MAX_EVENTS", 10_000)

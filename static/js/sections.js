@@ -7,9 +7,15 @@
 //     ... <span class="freshness" data-freshness></span> ...
 //     <div class="section-body" data-section-body> server-rendered partial </div>
 //   </section>
-// States (data-state on the section): loading (first load only), ok, stale, error, degraded.
-// On a failed refresh the last data stays, marked stale, with a message naming what failed and
-// a Retry button. After DEGRADE_AFTER failures in a row the body is replaced by a short notice.
+// States (data-state on the section): loading (first load only), ok, error, degraded; the class
+// is-stale marks data older than data-stale-after seconds (or kept after a failed refresh).
+// - loading: a placeholder only while the body is empty; later refreshes keep the data visible.
+// - error: a failed refresh keeps the last data, marks it stale, says what failed, offers Retry.
+// - degraded: after DEGRADE_AFTER failures in a row (or a first load that failed) the body is
+//   replaced by a short notice; the rest of the page keeps working and refreshes keep trying.
+// - offline: refreshes pause while the browser is offline or the server is unreachable
+//   (shell.js), and resume with a staggered refresh when it is back.
+// A server-rendered section may start as data-state="degraded" with its notice in the body.
 
 const REQUEST_TIMEOUT_MS = 8000;
 const DEGRADE_AFTER = 3;
@@ -27,6 +33,10 @@ function describeAge(seconds) {
   return `updated ${Math.floor(seconds / 3600)} h ago`;
 }
 
+function offline() {
+  return !navigator.onLine || Boolean(window.payflowShell && window.payflowShell.isOffline());
+}
+
 class LiveSection {
   constructor(el) {
     this.el = el;
@@ -40,8 +50,10 @@ class LiveSection {
     this.body = el.querySelector("[data-section-body]");
     this.errorBox = this.ensureErrorBox();
     if (!el.dataset.state) el.dataset.state = this.body && this.body.children.length ? "ok" : "loading";
+    if (el.dataset.state === "degraded") this.failures = DEGRADE_AFTER; // the server said so
     if (el.dataset.state === "loading" && this.url) this.refresh();
     else this.schedule();
+    this.tick();
   }
 
   ensureErrorBox() {
@@ -53,7 +65,10 @@ class LiveSection {
       box.setAttribute("role", "alert");
       box.hidden = true;
       box.innerHTML = '<span data-error-text></span> <button type="button" class="button" data-retry>Retry</button>';
-      this.el.insertBefore(box, this.body || null);
+      const retry = box.querySelector("[data-retry]");
+      retry.setAttribute("aria-label", `Retry loading ${this.label}`);
+      if (this.body) this.body.before(box);
+      else this.el.append(box);
     }
     box.querySelector("[data-retry]").addEventListener("click", () => this.refresh({ manual: true }));
     return box;
@@ -61,7 +76,7 @@ class LiveSection {
 
   schedule() {
     clearTimeout(this.timer);
-    if (!this.every || !this.url) return;
+    if (!this.every || !this.url || !this.el.isConnected) return;
     const backoff = this.failures ? Math.min(MAX_BACKOFF_MS, this.every * 2 ** this.failures) : this.every;
     const jitter = Math.random() * 0.2 * backoff;
     this.timer = setTimeout(() => this.refresh(), backoff + jitter);
@@ -69,21 +84,35 @@ class LiveSection {
 
   async refresh({ manual = false } = {}) {
     if (!this.url || this.inFlight) return;
-    if (!navigator.onLine && !manual) { this.schedule(); return; }
+    if (!this.el.isConnected) { this.destroy(); return; }
+    if (offline() && !manual) { this.schedule(); return; }
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
     this.inFlight = controller;
     this.el.setAttribute("aria-busy", "true");
     try {
-      const response = await fetch(this.url, {
-        headers: { "HX-Request": "true", "X-Requested-With": "live-section" },
-        credentials: "same-origin",
-        signal: controller.signal,
-      });
+      let response;
+      try {
+        response = await fetch(this.url, {
+          headers: { "HX-Request": "true", "X-Requested-With": "live-section" },
+          credentials: "same-origin",
+          cache: "no-store",
+          signal: controller.signal,
+        });
+      } catch (err) {
+        if (err.name !== "AbortError") {
+          document.dispatchEvent(new CustomEvent("payflow:network-error"));
+          throw new Error("the server could not be reached");
+        }
+        throw err;
+      }
       if (response.redirected && new URL(response.url).pathname.startsWith("/login")) {
         throw new Error("your session has ended; log in again");
       }
-      if (!response.ok) throw new Error(`the server answered ${response.status}${response.statusText ? " " + response.statusText : ""}`);
+      if (!response.ok) {
+        const injected = response.headers.get("X-Chaos-Injected") ? " (a failure injected by chaos)" : "";
+        throw new Error(`the server answered ${response.status}${response.statusText ? " " + response.statusText : ""}${injected}`);
+      }
       const html = await response.text();
       this.body.innerHTML = html;
       if (window.htmx) window.htmx.process(this.body);
@@ -91,6 +120,7 @@ class LiveSection {
       this.failures = 0;
       this.setState("ok");
       this.el.dispatchEvent(new CustomEvent("section:refreshed", { bubbles: true }));
+      mount(this.body);
     } catch (err) {
       this.failures += 1;
       const reason = err.name === "AbortError" ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : err.message;
@@ -107,13 +137,14 @@ class LiveSection {
     const text = this.errorBox.querySelector("[data-error-text]");
     const hadData = this.el.dataset.state !== "loading";
     if (this.failures >= DEGRADE_AFTER || !hadData) {
-      text.textContent = `Could not load ${this.label}: ${reason}. ${hadData ? "The last data is hidden while this section is unavailable; the rest of the page still works." : ""}`;
+      text.textContent = `${this.label.charAt(0).toUpperCase() + this.label.slice(1)} unavailable: ${reason}. ${hadData ? "The last data is hidden while this section is unavailable; " : ""}the rest of the page still works, and PayFlow keeps retrying.`;
       this.setState("degraded");
     } else {
       text.textContent = `Could not refresh ${this.label}: ${reason}. Showing the last data, which may be out of date.`;
       this.setState("error");
     }
     this.errorBox.hidden = false;
+    this.el.dispatchEvent(new CustomEvent("section:failed", { bubbles: true, detail: { reason } }));
   }
 
   setState(state) {
@@ -128,24 +159,50 @@ class LiveSection {
     const stale = age !== null && age > this.staleAfter;
     this.el.classList.toggle("is-stale", stale || this.el.dataset.state === "error");
     for (const node of this.el.querySelectorAll("[data-freshness]")) {
-      node.textContent = describeAge(age) + (stale ? " — data may be out of date" : "");
-      node.classList.toggle("is-stale", stale);
+      if (node.closest(".live-section") !== this.el) continue; // a nested section speaks for itself
+      const kept = this.el.dataset.state === "error" ? " — last data kept after a failed refresh" : "";
+      node.textContent = describeAge(age) + (stale ? " — data may be out of date" : "") + kept;
+      node.classList.toggle("is-stale", stale || Boolean(kept));
     }
+  }
+
+  destroy() {
+    clearTimeout(this.timer);
+    sections.delete(this.el);
   }
 }
 
 const sections = new Map();
 
 function mount(root = document) {
-  for (const el of root.querySelectorAll(".live-section")) {
+  const found = root.matches && root.matches(".live-section") ? [root] : [];
+  for (const el of [...found, ...root.querySelectorAll(".live-section")]) {
     if (!sections.has(el)) sections.set(el, new LiveSection(el));
   }
 }
 
-setInterval(() => sections.forEach((section) => section.tick()), 1000);
-window.addEventListener("online", () => sections.forEach((section) => section.refresh()));
+function forEachSection(callback) {
+  for (const [el, section] of sections) {
+    if (el.isConnected) callback(section);
+    else section.destroy();
+  }
+}
+
+// Refresh every section now, staggered so a returning server is not hit all at once.
+function refreshAll({ manual = false, staggerMs = 250 } = {}) {
+  let index = 0;
+  forEachSection((section) => {
+    setTimeout(() => section.refresh({ manual }), index * staggerMs);
+    index += 1;
+  });
+}
+
+setInterval(() => forEachSection((section) => section.tick()), 1000);
+document.addEventListener("payflow:online", () => refreshAll());
 document.addEventListener("DOMContentLoaded", () => mount());
 document.addEventListener("htmx:afterSettle", (event) => mount(event.target));
 if (document.readyState !== "loading") mount();
 
-export { LiveSection, mount, sections };
+window.payflowSections = { refreshAll, sections, mount };
+
+export { LiveSection, mount, refreshAll, sections };
