@@ -50,9 +50,14 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "event_burst",
             "Event Burst",
-            "Every produced event is multiplied by 10 for 10 s, then the burst ends by itself.",
+            "Every produced event is multiplied by 20 for 15 s (then the burst ends by itself), "
+            "and live views read slowly (10 events per 250 ms frame), so their queues overflow: "
+            "drops are counted and warned about, and a reconnect fills them in.",
             ChaosSettings(
-                stream_burst_multiplier=10, stream_burst_seconds=10, preset="event_burst"
+                stream_burst_multiplier=20,
+                stream_burst_seconds=15,
+                stream_slow_consumer_ms=250,
+                preset="event_burst",
             ),
         ),
         Preset("off", "Off", "No failure is injected anywhere.", ChaosSettings(preset="off")),

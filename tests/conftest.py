@@ -39,6 +39,17 @@ def pytest_runtest_setup(item):
             (pytest.fail if IN_CI else pytest.skip)(reason)
 
 
+@pytest.fixture(autouse=True)
+def no_chaos_left_behind():
+    """Published chaos lives in the shared cache and outlives a flushed test database: clear it
+    around every test so one test's failure injection never reaches another's server."""
+    from chaos.config import clear_shared_state
+
+    clear_shared_state()
+    yield
+    clear_shared_state()
+
+
 @pytest.fixture
 def role_groups(db):
     return ensure_groups()

@@ -22,6 +22,9 @@ from transactions.hub import get_hub
 from transactions.stream import StreamBuffer, StreamRequest
 
 MAX_FRAME_EVENTS = 500
+# A consumer slowed by chaos reads small frames, so a fast feed really fills its queue and the
+# drop-oldest path (counts, warnings, resume) can be seen live.
+SLOW_CONSUMER_FRAME_EVENTS = 10
 REPLAY_PAGE = 500
 
 
@@ -135,12 +138,12 @@ class StreamSession:
             self.replay_after = events[-1]["id"]
         return events
 
-    async def _next_events(self) -> list[dict]:
+    async def _next_events(self, limit: int = MAX_FRAME_EVENTS) -> list[dict]:
         if self.replay_after is not None:
             events = await self._replay_page()
             if events:
                 return events
-        return self.buffer.take(MAX_FRAME_EVENTS)
+        return self.buffer.take(limit)
 
     def _events_message(self, events: list[dict]) -> dict:
         self.delivered += len(events)
@@ -176,11 +179,14 @@ class StreamSession:
                 first = False
                 yield self.heartbeat()
             self._wake.clear()
-            events = await self._next_events()
+            chaos = await chaos_settings.get()
+            slowed = chaos.stream_slow_consumer_ms
+            events = await self._next_events(
+                SLOW_CONSUMER_FRAME_EVENTS if slowed else MAX_FRAME_EVENTS
+            )
             if events:
-                chaos = await chaos_settings.get()
-                if chaos.stream_slow_consumer_ms:
-                    await asyncio.sleep(chaos.stream_slow_consumer_ms / 1000)
+                if slowed:
+                    await asyncio.sleep(slowed / 1000)
                 yield self._events_message(events)
                 continue
             if self.buffer.has_drop_report or self.pending:

@@ -1,20 +1,5 @@
 import pytest
 
-from tests.chaos.fixtures import no_chaos_left_behind
-
-__all__ = ["no_chaos_left_behind"]
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every test logs someone in; the production hasher costs ~0.5 s per user for nothing here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _clean_chaos(no_chaos_left_behind):
-    pass
-
 
 @pytest.fixture
 def on_commit(django_capture_on_commit_callbacks):

@@ -3,17 +3,7 @@
 import httpx
 import pytest
 
-from chaos.config import clear_shared_state
 from payflow.accounts.services import api_token_create
-
-
-@pytest.fixture
-def no_chaos_left_behind():
-    """Published chaos outlives a flushed or rolled-back test database (it lives in the shared
-    cache): clear it before and after, so it never leaks into another test or server."""
-    clear_shared_state()
-    yield
-    clear_shared_state()
 
 
 @pytest.fixture

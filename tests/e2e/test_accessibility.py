@@ -12,12 +12,10 @@ from playwright.sync_api import expect
 
 from payments.transitions import PaymentStatus
 from payouts.transitions import BatchStatus
-from tests.chaos.fixtures import no_chaos_left_behind
 from tests.payments.factories import make_payment
 from tests.payouts.factories import make_batch
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_chaos_left_behind")]
-__all__ = ["no_chaos_left_behind"]  # a fixture, used by name
+pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING_IMPACTS = {"serious", "critical"}

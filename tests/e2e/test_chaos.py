@@ -4,13 +4,13 @@ import pytest
 from playwright.sync_api import expect
 
 from payments.transitions import PaymentStatus
-from tests.chaos.fixtures import chaos_api, no_chaos_left_behind
+from tests.chaos.fixtures import chaos_api
 from tests.payments.factories import make_payment
 from tests.server import ServerProcess
 
 # Published chaos lives in the shared cache, not the flushed database: clear it around each test.
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_chaos_left_behind")]
-__all__ = ["chaos_api", "no_chaos_left_behind"]  # fixtures, used by name
+pytestmark = pytest.mark.e2e
+__all__ = ["chaos_api"]  # a fixture, used by name
 
 ALL_KINDS = ["page", "partial", "api"]
 

@@ -20,11 +20,9 @@ from payments.models import Payment
 from payouts.models import PayoutBatch
 from payouts.transitions import BatchStatus
 from tests import server as test_server
-from tests.chaos.fixtures import no_chaos_left_behind
 from tests.payouts.factories import make_batch
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_chaos_left_behind")]
-__all__ = ["no_chaos_left_behind"]  # a fixture, used by name
+pytestmark = pytest.mark.e2e
 
 SIMULATED_EVENTS_PER_SECOND = 20
 SECTIONS_IDLE = (

@@ -212,3 +212,27 @@ def test_bad_filter_closes_websocket_with_an_error_naming_the_field(stream_serve
     [error] = ws.of_type("error")
     assert error["field"] == "min_amount"
     assert "min_amount" in error["message"]
+
+
+def test_chaos_slowed_consumer_overflows_its_queue_and_counts_every_drop(
+    stream_server, bearer, admin
+):
+    from chaos.config import ChaosSettings
+    from chaos.services import chaos_settings_update
+
+    # Chaos is set before the server starts, so its very first read sees the slowed consumer.
+    with transaction.atomic():
+        chaos_settings_update(actor=admin, chaos=ChaosSettings(stream_slow_consumer_ms=100))
+    server = stream_server(STREAM_QUEUE_CAPACITY=30)
+    # A client that reads promptly; chaos alone slows what the server sends it.
+    client = WebSocketCollector(server, headers=bearer).start().wait_subscribed()
+    sent = produce(300)
+
+    wait_for(
+        lambda: len(client.event_ids) + client.dropped_count >= len(sent),
+        what="every sent event received or reported dropped",
+    )
+    assert client.dropped_count > 0
+    assert len(client.event_ids) + client.dropped_count == len(sent)
+    assert max(len(frame["events"]) for frame in client.of_type("events")) <= 10
+    client.stop()
