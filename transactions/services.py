@@ -8,21 +8,22 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from payments.currencies import exponent_of
 from transactions.events import record_transaction_event
 from transactions.models import StreamEvent, TransactionKind
 
-# ISO 4217 minor-unit exponents of the currencies the simulator uses, and how many units of each
-# make roughly one US dollar (so amounts look plausible in every currency).
-SIMULATED_CURRENCIES: dict[str, tuple[int, float]] = {
-    "USD": (2, 1.0),
-    "EUR": (2, 0.92),
-    "GBP": (2, 0.79),
-    "CHF": (2, 0.88),
-    "SEK": (2, 10.6),
-    "JPY": (0, 151.0),
-    "KRW": (0, 1370.0),
-    "KWD": (3, 0.31),
-    "BHD": (3, 0.38),
+# How many units of each simulated currency make roughly one US dollar (so amounts look
+# plausible in every currency); exponents come from the one ISO 4217 table.
+UNITS_PER_USD: dict[str, float] = {
+    "USD": 1.0,
+    "EUR": 0.92,
+    "GBP": 0.79,
+    "CHF": 0.88,
+    "SEK": 10.6,
+    "JPY": 151.0,
+    "KRW": 1370.0,
+    "KWD": 0.31,
+    "BHD": 0.38,
 }
 CURRENCY_WEIGHTS = {"USD": 40, "EUR": 25, "GBP": 12, "CHF": 3, "SEK": 3, "JPY": 8, "KRW": 3,
                     "KWD": 3, "BHD": 3}  # fmt: skip
@@ -52,8 +53,7 @@ MAX_BATCH = 500
 
 def minor_units(*, usd: float, currency: str) -> int:
     """A USD-equivalent amount in the currency's minor units (integer, at least 1)."""
-    exponent, per_usd = SIMULATED_CURRENCIES[currency]
-    return max(1, round(usd * per_usd * 10**exponent))
+    return max(1, round(usd * UNITS_PER_USD[currency] * 10 ** exponent_of(currency)))
 
 
 def simulated_transaction(rng: random.Random, *, failure_rate: float) -> dict:

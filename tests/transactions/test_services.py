@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from transactions.demo import seed_demo_data
 from transactions.models import StreamEvent, Transaction, TransactionKind
 from transactions.services import (
-    SIMULATED_CURRENCIES,
+    UNITS_PER_USD,
     TrafficPlan,
     minor_units,
     simulate_transactions,
@@ -27,7 +27,7 @@ def test_simulated_transactions_are_a_realistic_mix():
     rng = random.Random(7)
     sample = [simulated_transaction(rng, failure_rate=0.1) for _ in range(2000)]
     assert {tx["kind"] for tx in sample} == set(TransactionKind.values)
-    assert {tx["currency"] for tx in sample} <= set(SIMULATED_CURRENCIES)
+    assert {tx["currency"] for tx in sample} <= set(UNITS_PER_USD)
     assert all(isinstance(tx["amount"], int) and tx["amount"] > 0 for tx in sample)
     failed = [tx for tx in sample if tx["status"] in {"declined", "failed"}]
     assert 0.05 < len(failed) / len(sample) < 0.15
