@@ -11,13 +11,14 @@ import random
 import time
 from dataclasses import dataclass
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from chaos.config import ChaosSettings, aget_chaos_settings, get_chaos_settings
 from payflow import metrics
+from payflow.observability import SyncAndAsyncMiddleware
 
 INJECTED_HEADER = "X-Chaos-Injected"
 EXEMPT_PREFIXES = (
@@ -132,20 +133,12 @@ def _count_delay(injection: Injection) -> None:
         metrics.CHAOS_INJECTIONS.labels("latency").inc()
 
 
-class ChaosMiddleware:
+class ChaosMiddleware(SyncAndAsyncMiddleware):
     """Sits right after the request metrics, so injected answers are measured like real ones.
 
     A timeout on a read hangs before the view runs; on a write it runs the view and then loses
     the answer, as a dropped connection would: the case idempotency keys exist for.
     """
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
 
     def __call__(self, request):
         if iscoroutinefunction(self):

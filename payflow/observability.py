@@ -33,7 +33,10 @@ def _accept_or_mint_request_id(request) -> str:
     return request_id
 
 
-class RequestIdMiddleware:
+class SyncAndAsyncMiddleware:
+    """Base for middleware that runs natively on both paths: ``__call__`` for sync requests,
+    ``__acall__`` for async ones, so an async view never pays for a thread hop."""
+
     sync_capable = True
     async_capable = True
 
@@ -42,6 +45,8 @@ class RequestIdMiddleware:
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
 
+
+class RequestIdMiddleware(SyncAndAsyncMiddleware):
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self.__acall__(request)
@@ -64,16 +69,8 @@ def _route_label(request) -> str:
     return match.route or match.view_name or "unmatched"
 
 
-class RequestMetricsMiddleware:
+class RequestMetricsMiddleware(SyncAndAsyncMiddleware):
     """Counts requests and their latency by route template (bounded label cardinality)."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
 
     def _observe(self, request, response, started: float) -> None:
         route = _route_label(request)

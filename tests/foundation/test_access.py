@@ -151,3 +151,36 @@ def test_last_used_is_recorded(viewer_api, viewer):
     before = timezone.now()
     viewer_api.get("/api/v1/me")
     assert ApiToken.objects.get(user=viewer).last_used_at >= before
+
+
+def test_viewer_post_to_operator_only_api_route_gets_403_json(viewer_api):
+    response = viewer_api.post(
+        "/api/v1/payments",
+        {
+            "amount": 1250,
+            "currency": "USD",
+            "beneficiary": {"name": "A", "account": "B"},
+            "method": "ach",
+        },
+        content_type="application/json",
+        headers={"Idempotency-Key": "viewer-try-1"},
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+    assert "Operator" in response.json()["message"]
+
+
+def test_seed_demo_twice_creates_the_demo_data_once(settings):
+    from payments.models import Payment
+    from payouts.models import PayoutBatch
+    from transactions.models import StreamEvent
+
+    settings.DEBUG = True
+    settings.PAYFLOW_DEMO_PASSWORD = ""
+    call_command("seed_demo")
+    counts = (Payment.objects.count(), PayoutBatch.objects.count(), StreamEvent.objects.count())
+    assert all(counts)
+    call_command("seed_demo")
+    assert (Payment.objects.count(), PayoutBatch.objects.count(), StreamEvent.objects.count()) == (
+        counts
+    )
