@@ -160,3 +160,52 @@ def test_someone_else_reconciled_since_the_page_was_loaded(as_operator, admin):
     )
     assert f"already reconciled by {admin.username}".encode() in response.content
     assert PayoutReconciliation.objects.count() == 1
+
+
+def _failed_item_in_partly_settled_batch():
+    from payouts.services import payout_batch_transition, payout_item_record_result
+
+    batch = make_batch(status=S.IN_TRANSIT)
+    failed = batch.items.first()
+    payout_item_record_result(
+        item_id=failed.public_id, to="failed", failure_code="R03", failure_message="No account"
+    )
+    payout_batch_transition(batch_id=batch.public_id, to=S.PARTIALLY_SETTLED)
+    return batch, failed
+
+
+def test_pay_again_is_refused_on_the_page_until_reconciled(as_operator):
+    batch, failed = _failed_item_in_partly_settled_batch()
+    response = as_operator.post(f"/payouts/items/{failed.public_id}/pay-again", follow=True)
+    assert response.redirect_chain[-1][0] == f"/payouts/{batch.public_id}"
+    assert "Record a reconciliation of the batch first" in response.content.decode()
+    assert PayoutBatch.objects.count() == 1
+
+
+def test_pay_again_after_reconciliation_creates_a_new_pending_batch(as_operator, operator):
+    from payouts.services import payout_batch_reconcile
+
+    batch, failed = _failed_item_in_partly_settled_batch()
+    payout_batch_reconcile(
+        batch_id=batch.public_id,
+        outcome=S.SETTLED,
+        note="R03 confirmed.",
+        actor=operator,
+        source="page",
+    )
+    response = as_operator.post(f"/payouts/items/{failed.public_id}/pay-again")
+    new_batch = PayoutBatch.objects.exclude(pk=batch.pk).get()
+    assert response["Location"] == f"/payouts/{new_batch.public_id}"
+    assert new_batch.status == S.PENDING
+    assert new_batch.items.get().retry_of == failed
+
+
+def test_viewer_cannot_pay_again(as_viewer):
+    _, failed = _failed_item_in_partly_settled_batch()
+    response = as_viewer.post(f"/payouts/items/{failed.public_id}/pay-again")
+    assert response.status_code == 403
+    assert PayoutBatch.objects.count() == 1
+
+
+def test_pay_again_for_an_unknown_item_is_404(as_operator):
+    assert as_operator.post("/payouts/items/poi_nope/pay-again").status_code == 404
