@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from payflow.accounts.roles import Action, can
+from payflow.admin_access import RoleGatedReadOnlyAdmin, RoleGatedReadOnlyInline
 from payments.errors import PaymentError
 from payments.models import IdempotencyKey, Payment, PaymentEvent
 from payments.selectors import payment_actions
@@ -16,7 +17,7 @@ from payments.services import payment_transition
 from payments.transitions import ACTION_LABELS, FAILURE_CODES, PaymentStatus
 
 
-class PaymentEventInline(admin.TabularInline):
+class PaymentEventInline(RoleGatedReadOnlyInline):
     model = PaymentEvent
     fields = [
         "created_at",
@@ -28,18 +29,7 @@ class PaymentEventInline(admin.TabularInline):
         "request_id",
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ["created_at", "id"]
-
-    def has_view_permission(self, request, obj=None):
-        return can(request.user, Action.USE_ADMIN)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class AdminTransitionForm(forms.Form):
@@ -88,7 +78,7 @@ def _bulk_transition_action(target: str):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(RoleGatedReadOnlyAdmin):
     list_display = ["public_id", "status", "money", "beneficiary_name", "method", "created_at"]
     list_filter = ["status", "currency", "method", "created_at"]
     search_fields = ["public_id", "beneficiary_name", "beneficiary_account"]
@@ -120,22 +110,8 @@ class PaymentAdmin(admin.ModelAdmin):
         _bulk_transition_action(PaymentStatus.CANCELED),
     ]
 
-    # Access: PayFlow's roles decide, not Django's per-model permissions.
-    def has_module_permission(self, request):
-        return can(request.user, Action.USE_ADMIN)
-
-    def has_view_permission(self, request, obj=None):
-        return can(request.user, Action.USE_ADMIN)
-
-    def has_add_permission(self, request):
-        return False  # payments are created through the form or the API (idempotent)
-
-    def has_change_permission(self, request, obj=None):
-        return False  # fields are read-only; the status moves only through transition_view
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # money records are never deleted; cancel instead
-
+    # Read-only (RoleGatedReadOnlyAdmin): payments are created through the form or the API
+    # (idempotent), never deleted (cancel instead); the status moves only through transition_view.
     def has_transition_permission(self, request):
         return can(request.user, Action.USE_ADMIN) and can(request.user, Action.TRANSITION_PAYMENT)
 
@@ -201,23 +177,9 @@ class PaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(RoleGatedReadOnlyAdmin):
     list_display = ["key", "user", "state", "response_status", "payment", "created_at"]
     list_filter = ["state", "created_at"]
     search_fields = ["key", "user__username"]
+    # Deleting is purge_idempotency_keys' job, which keeps keys at least 24 h.
     readonly_fields = [f.name for f in IdempotencyKey._meta.fields]
-
-    def has_module_permission(self, request):
-        return can(request.user, Action.USE_ADMIN)
-
-    def has_view_permission(self, request, obj=None):
-        return can(request.user, Action.USE_ADMIN)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # purge_idempotency_keys does this, keeping keys at least 24 h
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from payflow.accounts.roles import Action, can
+from payflow.admin_access import RoleGatedReadOnlyAdmin, RoleGatedReadOnlyInline
 from payouts.attention import action_required_q, batch_attention
 from payouts.forms import ReconciliationForm
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem
@@ -31,21 +32,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return can(request.user, Action.USE_ADMIN)
-
-
-class PayoutItemInline(ReadOnlyInline):
+class PayoutItemInline(RoleGatedReadOnlyInline):
     model = PayoutItem
     fk_name = "batch"
     fields = [
@@ -61,7 +48,7 @@ class PayoutItemInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class PayoutBatchEventInline(ReadOnlyInline):
+class PayoutBatchEventInline(RoleGatedReadOnlyInline):
     model = PayoutBatchEvent
     verbose_name_plural = "history (append-only)"
     fields = ["created_at", "kind", "from_status", "to_status", "actor_name", "source", "reason"]
@@ -82,7 +69,7 @@ class PayoutChangeList(ChangeList):
 
 
 @admin.register(PayoutBatch)
-class PayoutBatchAdmin(admin.ModelAdmin):
+class PayoutBatchAdmin(RoleGatedReadOnlyAdmin):
     list_display = [
         "public_id",
         "name",
@@ -120,22 +107,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
         totals = getattr(batch, "totals", None) or item_totals_for([batch.pk])[batch.pk]
         return f"{money(totals.amount, batch.currency)} ({totals.count} items)"
 
-    # Access: PayFlow's roles decide, not Django's per-model permissions.
-    def has_module_permission(self, request):
-        return can(request.user, Action.USE_ADMIN)
-
-    def has_view_permission(self, request, obj=None):
-        return can(request.user, Action.USE_ADMIN)
-
-    def has_add_permission(self, request):
-        return False  # batches come from the payout pipeline, not hand-made
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # Read-only (RoleGatedReadOnlyAdmin): batches come from the payout pipeline, not hand-made.
     def has_reconcile_permission(self, request):
         return can(request.user, Action.USE_ADMIN) and can(request.user, Action.RECONCILE_PAYOUT)
 
