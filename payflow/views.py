@@ -23,7 +23,7 @@ QUIET_STREAM_SECONDS = 5 * 60  # no event for this long: the feed may be broken
 
 
 def _payments() -> dict:
-    from payments.currencies import format_money
+    from payflow.currencies import format_money
     from payments.selectors import payment_attention_summary
 
     summary = payment_attention_summary(stuck_after_seconds=STUCK_AFTER_SECONDS)

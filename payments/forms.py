@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 
-from payments.currencies import CURRENCIES, CURRENCY_CHOICES, parse_major_amount
+from payflow.currencies import CURRENCIES, CURRENCY_CHOICES, parse_major_amount
 from payments.models import PaymentMethod
 from payments.selectors import PaymentFilters
 from payments.transitions import ALL_STATES, FAILURE_CODES, PaymentStatus

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from payflow.accounts.roles import Action, can
-from payments.currencies import CURRENCY_CHOICES, format_money
+from payflow.currencies import CURRENCY_CHOICES, format_money
 from payments.transitions import (
     LEGAL_TRANSITIONS,
     PROCESSOR_TARGETS,

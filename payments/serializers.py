@@ -1,6 +1,6 @@
 """A payment as JSON (SPEC section 3): the API's answers and the stored idempotent responses."""
 
-from payments.currencies import exponent_of
+from payflow.currencies import exponent_of
 from payments.models import Payment, PaymentEvent
 from payments.selectors import payment_actions
 

@@ -19,8 +19,8 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from payflow import metrics
 from payflow.accounts.roles import Action, can, denial_message
+from payflow.currencies import CURRENCIES
 from payflow.observability import current_request_id
-from payments.currencies import CURRENCIES
 from payments.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyInvalid,

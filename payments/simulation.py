@@ -8,7 +8,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 
-from payments.currencies import CURRENCIES
+from payflow.currencies import CURRENCIES
 from payments.models import PaymentMethod
 from payments.services import PaymentInput, payment_create, payment_transition
 from payments.transitions import FAILURE_CODES, PaymentStatus

@@ -78,7 +78,7 @@ def _day(day: dt.date) -> str:
 
 
 def _money(amount: int, currency: str) -> str:
-    from payments.currencies import format_money  # one exponent table for the whole app
+    from payflow.currencies import format_money  # one exponent table for the whole app
 
     return format_money(amount, currency)
 

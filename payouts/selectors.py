@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from payflow.currencies import CURRENCIES
 from payflow.pagination import after_cursor, encode_cursor
-from payments.currencies import CURRENCIES
 from payouts.attention import Attention, ItemTotals, action_required_q, batch_attention
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
 from payouts.services import retry_refusal

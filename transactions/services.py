@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from payments.currencies import exponent_of
+from payflow.currencies import exponent_of
 from transactions.events import record_transaction_event
 from transactions.models import StreamEvent, TransactionKind
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from payments.currencies import UnknownCurrency, format_money
+from payflow.currencies import UnknownCurrency, format_money
 
 register = template.Library()
 

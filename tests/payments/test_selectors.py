@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from payments.currencies import CURRENCIES, format_money, parse_major_amount
+from payflow.currencies import CURRENCIES, format_money, parse_major_amount
 from payments.models import Payment
 from payments.selectors import payment_actions, payment_attention, payment_attention_summary
 
