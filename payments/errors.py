@@ -1,20 +1,11 @@
-"""Domain errors of the payments app; the API and the pages turn them into answers.
+"""Domain errors of the payments app, subclasses of the one base in ``payflow.exceptions``."""
 
-Each carries the HTTP status, the stable ``code`` of SPEC section 3, a sentence for people,
-the fields it is about, and any extra keys the error body needs (``from``, ``to``, ...).
-"""
+from payflow.exceptions import DomainError
 
 
-class PaymentError(Exception):
+class PaymentError(DomainError):
     status = 400
     code = "payment_error"
-
-    def __init__(self, message: str, *, fields: dict | None = None, headers=None, **extra):
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
-        self.headers = headers or {}
-        self.extra = extra
 
 
 class PaymentInvalid(PaymentError):

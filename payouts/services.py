@@ -16,8 +16,9 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from payflow import metrics
+from payflow.currencies import UnknownCurrency, get_currency
+from payflow.exceptions import DomainError
 from payflow.observability import current_request_id
-from payments.currencies import UnknownCurrency, get_currency
 from payouts.models import RAIL_CALENDARS, PayoutBatch, PayoutBatchEvent, PayoutItem, Rail
 from payouts.models import PayoutReconciliation as Reconciliation
 from payouts.settlement import (
@@ -42,17 +43,11 @@ NOTE_MAX_LENGTH = 2000
 BANK_REFERENCE_MAX_LENGTH = 64
 
 
-class PayoutError(Exception):
+class PayoutError(DomainError):
     """A refused payout write; ``status`` and ``code`` are what the API answers."""
 
     status = 400
     code = "payout_error"
-
-    def __init__(self, message: str, *, fields: dict | None = None, **extra):
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
-        self.extra = extra
 
 
 class InvalidPayoutInput(PayoutError):
