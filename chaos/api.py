@@ -13,7 +13,8 @@ from chaos.services import (
     chaos_settings_update,
 )
 from payflow.accounts.roles import Action
-from payflow.api import ApiError, require
+from payflow.api import needs
+from payflow.exceptions import InvalidInput, NotFound
 
 router = Router(tags=["chaos"])
 
@@ -51,8 +52,7 @@ class ChaosSettingsIn(Schema):
 
 def _guard(request) -> None:
     if not chaos_enabled():
-        raise ApiError(404, "not_found", "Chaos is disabled on this deployment.")
-    require(request, Action.USE_CHAOS)
+        raise NotFound("Chaos is disabled on this deployment.")
 
 
 def _body(state: ChaosPanelState) -> dict:
@@ -87,37 +87,43 @@ def _body(state: ChaosPanelState) -> dict:
     }
 
 
-@router.get("/chaos", summary="The chaos settings in force and what each process sees")
+@router.get(
+    "/chaos",
+    summary="The chaos settings in force and what each process sees",
+    auth=needs(Action.USE_CHAOS),
+)
 def chaos_get(request):
     _guard(request)
     chaos_publish_if_lost()
     return _body(chaos_panel_state())
 
 
-@router.put("/chaos", summary="Replace the chaos settings (every process sees them within ~1 s)")
+@router.put(
+    "/chaos",
+    summary="Replace the chaos settings (every process sees them within ~1 s)",
+    auth=needs(Action.USE_CHAOS),
+)
 def chaos_put(request, payload: ChaosSettingsIn):
     _guard(request)
     try:
         chaos_settings_update(actor=request.auth, chaos=payload.to_settings())
     except ChaosInvalid as exc:
-        raise ApiError(
-            422,
-            "validation_error",
-            f"Invalid value for: {', '.join(sorted(exc.fields))}.",
-            fields=exc.fields,
-        ) from exc
+        raise InvalidInput.for_fields(exc.fields) from exc
     return _body(chaos_panel_state())
 
 
-@router.post("/chaos/presets/{name}", summary="Apply a preset; 'off' turns every fault off")
+@router.post(
+    "/chaos/presets/{name}",
+    summary="Apply a preset; 'off' turns every fault off",
+    auth=needs(Action.USE_CHAOS),
+)
 def chaos_preset(request, name: str):
     _guard(request)
     if name not in PRESETS:
-        raise ApiError(
-            404,
-            "unknown_preset",
+        raise NotFound(
             f"No preset {name!r}; choose one of {', '.join(PRESETS)}.",
             fields={"name": [f"One of: {', '.join(PRESETS)}."]},
+            code="unknown_preset",
         )
     chaos_preset_apply(actor=request.auth, name=name)
     return _body(chaos_panel_state())

@@ -1,6 +1,7 @@
 """The JSON API at /api/v1/: one NinjaAPI, its authentication, and one error shape.
 
-Every error body is ``{"code": ..., "message": ..., "fields": {...}}``. Apps contribute a
+Every error body is ``{"code": ..., "message": ..., "fields": {...}}``: apps raise subclasses of
+``payflow.exceptions.DomainError`` and one handler here renders them. Apps contribute a
 ``router`` in ``<app>/api.py``; ``build_api`` mounts the ones that exist.
 """
 
@@ -16,42 +17,12 @@ from ninja.utils import check_csrf
 
 from payflow.accounts.roles import Action, can, denial_message, role_of
 from payflow.accounts.selectors import bearer_token_from_header, user_for_bearer_token
+from payflow.exceptions import DomainError, Forbidden, NotAuthenticated
 
 logger = logging.getLogger(__name__)
 
 API_APPS = ["payments", "payouts", "transactions", "chaos"]
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-class ApiError(Exception):
-    """A domain error the API answers with ``{"code", "message", "fields"}`` plus extras."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        fields: dict | None = None,
-        headers: dict | None = None,
-        **extra,
-    ):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.fields = fields or {}
-        self.headers = headers or {}
-        self.extra = extra
-
-    def body(self) -> dict:
-        return {"code": self.code, "message": self.message, "fields": self.fields, **self.extra}
-
-
-def require(request, action: Action) -> None:
-    """Raise a 403 ApiError unless the authenticated user may take ``action``."""
-    if not can(request.auth, action):
-        raise ApiError(403, "forbidden", denial_message(action))
 
 
 class BearerOrSession(HttpBearer):
@@ -67,10 +38,9 @@ class BearerOrSession(HttpBearer):
             raw = bearer_token_from_header(header)
             user = user_for_bearer_token(raw) if raw else None
             if user is None:
-                raise ApiError(
-                    401,
-                    "invalid_token",
+                raise NotAuthenticated(
                     "The bearer token is malformed, unknown or revoked.",
+                    code="invalid_token",
                     fields={"Authorization": ["Send 'Bearer <token>' with an active token."]},
                 )
             request.user = user
@@ -79,16 +49,49 @@ class BearerOrSession(HttpBearer):
         if not user.is_authenticated:
             return None
         if request.method not in SAFE_METHODS and check_csrf(request) is not None:
-            raise ApiError(
-                403,
-                "csrf_failed",
+            raise Forbidden(
                 "The CSRF check failed; send the X-CSRFToken header with a session, "
                 "or use a bearer token.",
+                code="csrf_failed",
             )
         return user
 
     def authenticate(self, request, token):  # required by HttpBearer; __call__ does the work
         return user_for_bearer_token(token)
+
+
+class RoleRequired(BearerOrSession):
+    """Authenticate, then demand the role ``action`` needs: 401 without a user, 403 without it.
+
+    Every API operation declares one with ``auth=needs(Action.X)``; this is the API's one
+    access check (pages use ``payflow.accounts.decorators.requires``).
+    """
+
+    def __init__(self, action: Action):
+        super().__init__()
+        self.action = action
+
+    def __call__(self, request):
+        user = super().__call__(request)
+        if user is None:
+            return None
+        if not can(user, self.action):
+            raise Forbidden(denial_message(self.action))
+        return user
+
+
+class UndeclaredAccess(BearerOrSession):
+    """The API's default: an operation that declares no role is refused to everyone."""
+
+    def __call__(self, request):
+        user = super().__call__(request)
+        if user is None:
+            return None
+        raise Forbidden("This operation declares no role, so it is refused to everyone.")
+
+
+def needs(action: Action) -> RoleRequired:
+    return RoleRequired(action)
 
 
 def _field_name(loc) -> str:
@@ -109,7 +112,7 @@ def _error_response(api, request, status: int, body: dict, headers: dict | None 
 
 
 def _install_error_handlers(api: NinjaAPI) -> None:
-    def on_api_error(request, exc: ApiError):
+    def on_domain_error(request, exc: DomainError):
         return _error_response(api, request, exc.status, exc.body(), exc.headers)
 
     def on_validation_error(request, exc: ValidationError):
@@ -159,7 +162,7 @@ def _install_error_handlers(api: NinjaAPI) -> None:
         }
         return _error_response(api, request, 500, body)
 
-    api.add_exception_handler(ApiError, on_api_error)
+    api.add_exception_handler(DomainError, on_domain_error)
     api.add_exception_handler(ValidationError, on_validation_error)
     api.add_exception_handler(AuthenticationError, on_authentication_error)
     api.add_exception_handler(HttpError, on_http_error)
@@ -172,14 +175,14 @@ def build_api() -> NinjaAPI:
         title="PayFlow API",
         version="1",
         description="Payments operations: payments, payouts, the transactions stream.",
-        auth=BearerOrSession(),
+        auth=UndeclaredAccess(),
         urls_namespace="api",
         openapi_url="/openapi.json",
         docs_url="/docs" if settings.DEBUG else None,
     )
     _install_error_handlers(api)
 
-    @api.get("/", summary="API root", tags=["meta"])
+    @api.get("/", summary="API root", tags=["meta"], auth=needs(Action.VIEW))
     def root(request):
         return {
             "name": "PayFlow API",
@@ -188,7 +191,12 @@ def build_api() -> NinjaAPI:
             "user": request.auth.get_username(),
         }
 
-    @api.get("/me", summary="The authenticated user and what their role allows", tags=["meta"])
+    @api.get(
+        "/me",
+        summary="The authenticated user and what their role allows",
+        tags=["meta"],
+        auth=needs(Action.VIEW),
+    )
     def me(request):
         role = role_of(request.auth)
         return {

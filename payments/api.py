@@ -1,6 +1,5 @@
 """The payments JSON API (SPEC section 3): list, read, create (idempotent) and transition."""
 
-from contextlib import contextmanager
 from typing import Annotated, Literal
 
 from django.http import JsonResponse
@@ -8,9 +7,9 @@ from ninja import Field, Header, Query, Router, Schema
 from pydantic import AwareDatetime, ConfigDict, StrictBool, StrictInt, StrictStr
 
 from payflow.accounts.roles import Action
-from payflow.api import ApiError, require
-from payments.currencies import CURRENCIES
-from payments.errors import PaymentError, PaymentInvalid
+from payflow.api import needs
+from payflow.currencies import CURRENCIES
+from payments.errors import PaymentInvalid
 from payments.selectors import (
     MAX_PAGE_SIZE,
     PaymentFilters,
@@ -30,17 +29,6 @@ from payments.transitions import ALL_STATES
 router = Router(tags=["payments"])
 
 StatusName = Literal[ALL_STATES]  # type: ignore[valid-type]
-
-
-@contextmanager
-def domain_errors():
-    """Answer a payments domain error with the API's one error shape."""
-    try:
-        yield
-    except PaymentError as exc:
-        raise ApiError(
-            exc.status, exc.code, exc.message, fields=exc.fields, headers=exc.headers, **exc.extra
-        ) from exc
 
 
 class BeneficiaryIn(Schema):
@@ -112,18 +100,22 @@ def _filters(query: PaymentListQuery) -> PaymentFilters:
     )
 
 
-@router.get("/payments", summary="List payments, newest first (cursor pagination)")
+@router.get(
+    "/payments", summary="List payments, newest first (cursor pagination)", auth=needs(Action.VIEW)
+)
 def list_payments(request, query: Query[PaymentListQuery]):
-    with domain_errors():
-        page = payment_list(filters=_filters(query), cursor=query.cursor, limit=query.limit)
+    page = payment_list(filters=_filters(query), cursor=query.cursor, limit=query.limit)
     items = [payment_as_json(payment, user=request.auth) for payment in page.items]
     return {"items": items, "next_cursor": page.next_cursor}
 
 
-@router.get("/payments/{payment_id}", summary="One payment with its history and actions")
+@router.get(
+    "/payments/{payment_id}",
+    summary="One payment with its history and actions",
+    auth=needs(Action.VIEW),
+)
 def get_payment(request, payment_id: str):
-    with domain_errors():
-        payment = payment_get(public_id=payment_id)
+    payment = payment_get(public_id=payment_id)
     history = payment_history(payment=payment)
     return payment_as_json(payment, user=request.auth, history=history)
 
@@ -132,33 +124,34 @@ def get_payment(request, payment_id: str):
     "/payments",
     summary="Create a payment (draft, or submitted with submit=true); needs Idempotency-Key",
     response={201: dict},
+    auth=needs(Action.CREATE_PAYMENT),
 )
 def create_payment(
     request,
     payload: PaymentCreateIn,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ):
-    require(request, Action.CREATE_PAYMENT)
-    with domain_errors():
-        outcome = payment_create_idempotent(
-            user=request.auth, idempotency_key=idempotency_key, data=payload.to_input()
-        )
+    outcome = payment_create_idempotent(
+        user=request.auth, idempotency_key=idempotency_key, data=payload.to_input()
+    )
     response = JsonResponse(outcome.body, status=outcome.status)
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"
     return response
 
 
-@router.post("/payments/{payment_id}/transitions", summary="Move a payment to another state")
+@router.post(
+    "/payments/{payment_id}/transitions",
+    summary="Move a payment to another state",
+    auth=needs(Action.TRANSITION_PAYMENT),
+)
 def transition_payment(request, payment_id: str, payload: TransitionIn):
-    require(request, Action.TRANSITION_PAYMENT)
-    with domain_errors():
-        payment = payment_transition(
-            public_id=payment_id,
-            to=payload.to,
-            actor=request.auth,
-            reason=payload.reason,
-            failure_code=payload.failure_code,
-            expected_version=payload.expected_version,
-        )
+    payment = payment_transition(
+        public_id=payment_id,
+        to=payload.to,
+        actor=request.auth,
+        reason=payload.reason,
+        failure_code=payload.failure_code,
+        expected_version=payload.expected_version,
+    )
     return payment_as_json(payment, user=request.auth, history=payment_history(payment=payment))

@@ -7,7 +7,8 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from payflow.accounts.roles import Action
-from payflow.api import ApiError, require
+from payflow.api import needs
+from payflow.exceptions import InvalidInput
 from payouts import selectors, services
 from payouts.models import PayoutBatch
 
@@ -28,10 +29,6 @@ class ReconciliationIn(Schema):
     outcome: Literal["settled", "partially_settled", "failed", "returned"]
     note: str
     bank_reference: str = ""
-
-
-def _api_error(exc: services.PayoutError) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message, fields=exc.fields, **exc.extra)
 
 
 def _iso(value):
@@ -123,18 +120,17 @@ def detail_json(detail: selectors.BatchDetail) -> dict:
     }
 
 
-@router.get("/payouts", summary="Payout batches, newest first (cursor pages)")
+@router.get(
+    "/payouts", summary="Payout batches, newest first (cursor pages)", auth=needs(Action.VIEW)
+)
 def list_payouts(request, query: Query[ListQuery]):
-    require(request, Action.VIEW)
     filters, errors = selectors.parse_filters(query.dict())
     if errors:
-        raise ApiError(
-            422, "validation_error", f"Invalid value for: {', '.join(errors)}.", fields=errors
-        )
+        raise InvalidInput.for_fields(errors)
     try:
         page = selectors.payout_batch_list(filters=filters, cursor=query.cursor, limit=query.limit)
     except ValueError as exc:
-        raise ApiError(422, "validation_error", str(exc), fields={"cursor": [str(exc)]}) from exc
+        raise InvalidInput(str(exc), fields={"cursor": [str(exc)]}) from exc
     return {
         "items": [batch_json(row.batch, row.totals, row.attention) for row in page.rows],
         "next_cursor": page.next_cursor,
@@ -142,9 +138,12 @@ def list_payouts(request, query: Query[ListQuery]):
     }
 
 
-@router.get("/payouts/{batch_id}", summary="One payout batch with items, timeline and history")
+@router.get(
+    "/payouts/{batch_id}",
+    summary="One payout batch with items, timeline and history",
+    auth=needs(Action.VIEW),
+)
 def get_payout(request, batch_id: str):
-    require(request, Action.VIEW)
     try:
         return detail_json(selectors.payout_batch_detail(public_id=batch_id))
     except PayoutBatch.DoesNotExist:
@@ -155,17 +154,15 @@ def get_payout(request, batch_id: str):
     "/payouts/{batch_id}/reconciliations",
     response={201: dict},
     summary="Record what the bank confirmed (note required)",
+    auth=needs(Action.RECONCILE_PAYOUT),
 )
 def reconcile_payout(request, batch_id: str, payload: ReconciliationIn):
-    require(request, Action.RECONCILE_PAYOUT)
     try:
         record = services.payout_batch_reconcile(
             batch_id=batch_id, actor=request.auth, source="api", **payload.dict()
         )
     except PayoutBatch.DoesNotExist:
         raise Http404(f"No payout batch {batch_id}.") from None
-    except services.PayoutError as exc:
-        raise _api_error(exc) from exc
     return Status(
         201,
         {
