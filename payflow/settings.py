@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django_structlog",
     "payflow",
     "payflow.accounts",
+    "payflow.idempotency",
     "payments",
     "payouts",
     "transactions",

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from payflow.accounts.roles import Action, can
 from payflow.admin_access import RoleGatedReadOnlyAdmin, RoleGatedReadOnlyInline
 from payments.errors import PaymentError
-from payments.models import IdempotencyKey, Payment, PaymentEvent
+from payments.models import Payment, PaymentEvent
 from payments.selectors import payment_actions
 from payments.services import payment_transition
 from payments.transitions import ACTION_LABELS, FAILURE_CODES, PaymentStatus
@@ -174,12 +174,3 @@ class PaymentAdmin(RoleGatedReadOnlyAdmin):
             "blocked": blocked,
         }
         return TemplateResponse(request, "admin/payments/payment/transition.html", context)
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(RoleGatedReadOnlyAdmin):
-    list_display = ["key", "user", "state", "response_status", "payment", "created_at"]
-    list_filter = ["state", "created_at"]
-    search_fields = ["key", "user__username"]
-    # Deleting is purge_idempotency_keys' job, which keeps keys at least 24 h.
-    readonly_fields = [f.name for f in IdempotencyKey._meta.fields]

@@ -31,23 +31,3 @@ class IllegalTransition(PaymentError):
 class TransitionConflict(PaymentError):
     status = 409
     code = "transition_conflict"
-
-
-class IdempotencyKeyMissing(PaymentError):
-    status = 400
-    code = "idempotency_key_missing"
-
-
-class IdempotencyKeyInvalid(PaymentError):
-    status = 400
-    code = "idempotency_key_invalid"
-
-
-class IdempotencyKeyReused(PaymentError):
-    status = 422
-    code = "idempotency_key_reused"
-
-
-class IdempotencyKeyInUse(PaymentError):
-    status = 409
-    code = "idempotency_key_in_use"

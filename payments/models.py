@@ -1,4 +1,4 @@
-"""Payments, their append-only history, and the idempotency keys of payment creation.
+"""Payments and their append-only history.
 
 The @transition methods only say whether a step is legal (source, conditions, role) and set
 the fields the step owns; ``payments.services`` opens the transaction, locks, saves and writes
@@ -230,35 +230,3 @@ class PaymentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Payment history is append-only; rows are never deleted.")
-
-
-class IdempotencyKey(models.Model):
-    """A creation request's key, scoped per user: claimed first, then completed with its answer."""
-
-    class State(models.TextChoices):
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_keys"
-    )
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="sha256 of the canonical request body.")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
-    claim_token = models.CharField(max_length=32, help_text="Who holds an in-progress claim.")
-    claimed_at = models.DateTimeField(default=timezone.now)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    payment = models.ForeignKey(
-        Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key} ({self.state})"

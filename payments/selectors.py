@@ -16,7 +16,6 @@ from payflow.pagination import after_cursor, encode_cursor
 from payments.errors import PaymentInvalid, PaymentNotFound
 from payments.models import (
     TRANSITION_METHODS,
-    IdempotencyKey,
     Payment,
     PaymentEvent,
     action_for_target,
@@ -251,7 +250,3 @@ def payment_history(*, payment: Payment) -> list[PaymentEvent]:
 def status_path(events: list[PaymentEvent]) -> list[str]:
     """The states a payment went through, in order, from its history."""
     return [event.to_status for event in events]
-
-
-def idempotency_record(*, user, key: str) -> IdempotencyKey | None:
-    return IdempotencyKey.objects.select_related("payment").filter(user=user, key=key).first()

@@ -5,27 +5,24 @@ role), apply it, save with ``update_fields``, append the history row and write t
 outbox event. They commit together or not at all.
 """
 
-import hashlib
-import json
-import re
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from payflow import metrics
 from payflow.accounts.roles import Action, can, denial_message
 from payflow.currencies import CURRENCIES
+from payflow.idempotency.services import (
+    IdempotentOutcome,
+    WorkResult,
+    check_idempotency_key,
+    idempotent_call,
+)
 from payflow.observability import current_request_id
 from payments.errors import (
-    IdempotencyKeyInUse,
-    IdempotencyKeyInvalid,
-    IdempotencyKeyMissing,
-    IdempotencyKeyReused,
     IllegalTransition,
     PaymentForbidden,
     PaymentInvalid,
@@ -34,7 +31,6 @@ from payments.errors import (
 )
 from payments.models import (
     TRANSITION_METHODS,
-    IdempotencyKey,
     Payment,
     PaymentEvent,
     PaymentMethod,
@@ -54,9 +50,6 @@ SYSTEM_ACTOR_NAME = "system"
 MAX_REASON_LENGTH = 500
 # An in-progress claim older than this is taken to be from a crashed worker and may be taken
 # over by a retry with the same body (the crashed worker's transaction rolled back).
-IDEMPOTENCY_CLAIM_STALE_AFTER = timedelta(seconds=60)
-IDEMPOTENCY_RETRY_AFTER_SECONDS = 1
-_PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 # What each status change puts on the transactions stream: (kind, stream status).
 STREAM_EVENTS: dict[str, tuple[str, str]] = {
@@ -314,146 +307,25 @@ def payment_transition(
 # --- idempotent creation ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IdempotentOutcome:
-    status: int
-    body: dict
-    replayed: bool
-
-    @property
-    def payment_id(self) -> str:
-        return self.body["id"]
-
-
-def check_idempotency_key(key) -> str:
-    if key is None:
-        raise IdempotencyKeyMissing(
-            "Send an Idempotency-Key header (1-255 printable ASCII characters) to create a "
-            "payment, so a retry can never create it twice.",
-            fields={"Idempotency-Key": ["This header is required."]},
-        )
-    if not isinstance(key, str) or not _PRINTABLE_ASCII.match(key):
-        raise IdempotencyKeyInvalid(
-            "The Idempotency-Key must be 1 to 255 printable ASCII characters.",
-            fields={"Idempotency-Key": ["Use 1-255 printable ASCII characters (a UUID is fine)."]},
-        )
-    return key
-
-
-def request_fingerprint(data: PaymentInput) -> str:
-    """sha256 of the canonical request: same meaning, same fingerprint, whatever the spacing."""
-    canonical = json.dumps(data.__dict__, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _claim(*, user, key: str, fingerprint: str, token: str) -> IdempotencyKey | None:
-    """Insert-first: None when this request now holds the key, else the existing record.
-
-    The claim commits in its own short transaction so a concurrent request with the same
-    key sees it (and answers 409) instead of waiting for, or racing, the work.
-    """
-    for _ in range(3):
-        try:
-            with transaction.atomic():
-                IdempotencyKey.objects.create(
-                    user=user, key=key, fingerprint=fingerprint, claim_token=token
-                )
-            return None
-        except IntegrityError:
-            pass
-        existing = IdempotencyKey.objects.filter(user=user, key=key).first()
-        if existing is None:  # the holder failed and released it just now: try again
-            continue
-        stale = timezone.now() - IDEMPOTENCY_CLAIM_STALE_AFTER
-        if (
-            existing.state == IdempotencyKey.State.IN_PROGRESS
-            and existing.fingerprint == fingerprint
-            and existing.claimed_at < stale
-        ):
-            taken = IdempotencyKey.objects.filter(
-                pk=existing.pk,
-                claim_token=existing.claim_token,
-                state=IdempotencyKey.State.IN_PROGRESS,
-            ).update(claim_token=token, claimed_at=timezone.now())
-            if taken:
-                return None
-            existing.refresh_from_db()
-        return existing
-    raise IdempotencyKeyInUse(
-        "Another request with this Idempotency-Key is being handled; retry shortly.",
-        fields={"Idempotency-Key": ["In use by a request still running."]},
-        headers={"Retry-After": str(IDEMPOTENCY_RETRY_AFTER_SECONDS)},
-    )
-
-
-def _answer_existing(record: IdempotencyKey, fingerprint: str) -> IdempotentOutcome:
-    if record.fingerprint != fingerprint:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used with a different request body; use a new "
-            "key for a new payment.",
-            fields={"Idempotency-Key": ["Already used with a different body."]},
-        )
-    if record.state == IdempotencyKey.State.IN_PROGRESS:
-        raise IdempotencyKeyInUse(
-            "The first request with this Idempotency-Key is still being handled; retry shortly "
-            "to get its answer.",
-            fields={"Idempotency-Key": ["In use by a request still running."]},
-            headers={"Retry-After": str(IDEMPOTENCY_RETRY_AFTER_SECONDS)},
-        )
-    return IdempotentOutcome(record.response_status, record.response_body, replayed=True)
-
-
 def payment_create_idempotent(*, user, idempotency_key, data: PaymentInput) -> IdempotentOutcome:
-    """SPEC section 3's table: first use creates; a retry replays; a clash is refused.
+    """Create once per Idempotency-Key: a retry replays the first answer; a clash is refused.
 
     Only a completed creation is remembered. If the work fails (a refused request, a crash,
     a database error) its transaction rolls back and the claim is released, so nothing was
     created and the same key may be used again.
     """
-    key = check_idempotency_key(idempotency_key)
+    check_idempotency_key(idempotency_key)
     if not can(user, Action.CREATE_PAYMENT):
         raise PaymentForbidden(denial_message(Action.CREATE_PAYMENT))
-    fingerprint = request_fingerprint(data)
-    token = secrets.token_hex(16)
-    existing = _claim(user=user, key=key, fingerprint=fingerprint, token=token)
-    if existing is not None:
-        return _answer_existing(existing, fingerprint)
-    try:
-        with transaction.atomic():
-            claim = IdempotencyKey.objects.select_for_update().get(user=user, key=key)
-            if claim.claim_token != token:  # taken over as stale while this one stalled
-                raise IdempotencyKeyInUse(
-                    "This request took too long and another took over its Idempotency-Key; "
-                    "retry to get that request's answer.",
-                    fields={"Idempotency-Key": ["In use by another request."]},
-                    headers={"Retry-After": str(IDEMPOTENCY_RETRY_AFTER_SECONDS)},
-                )
-            payment = payment_create(user=user, data=data)
-            body = payment_as_json(payment, user=user)
-            claim.state = IdempotencyKey.State.COMPLETED
-            claim.response_status = 201
-            claim.response_body = body
-            claim.payment = payment
-            claim.completed_at = timezone.now()
-            claim.save()
-    except BaseException:
-        IdempotencyKey.objects.filter(
-            user=user, key=key, claim_token=token, state=IdempotencyKey.State.IN_PROGRESS
-        ).delete()
-        raise
-    return IdempotentOutcome(201, body, replayed=False)
 
+    def create() -> WorkResult:
+        payment = payment_create(user=user, data=data)
+        return WorkResult(201, payment_as_json(payment, user=user), payment.public_id)
 
-def idempotency_keys_purge(*, older_than: timedelta, dry_run: bool = False) -> int:
-    """Delete keys created before ``older_than`` ago; refuses less than the configured TTL."""
-    minimum = timedelta(hours=max(24, getattr(settings, "IDEMPOTENCY_KEY_TTL_HOURS", 24)))
-    if older_than < minimum:
-        raise ValueError(
-            f"--older-than must be at least {int(minimum.total_seconds() // 3600)}h: keys are "
-            "kept that long so retries still replay."
-        )
-    expired = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than)
-    if dry_run:
-        return expired.count()
-    deleted, _ = expired.delete()
-    return deleted
+    return idempotent_call(
+        user=user,
+        idempotency_key=idempotency_key,
+        scope="payments.create",
+        payload=data.__dict__,
+        work=create,
+    )

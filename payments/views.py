@@ -11,17 +11,16 @@ from django.views.decorators.http import require_POST
 
 from payflow.accounts.decorators import requires
 from payflow.accounts.roles import Action, can
+from payflow.idempotency.errors import IdempotencyKeyInUse, IdempotencyKeyReused
+from payflow.idempotency.services import idempotency_record
 from payments.diagram import lifecycle_diagram
 from payments.errors import (
-    IdempotencyKeyInUse,
-    IdempotencyKeyReused,
     PaymentError,
     PaymentInvalid,
     PaymentNotFound,
 )
 from payments.forms import PaymentFilterForm, PaymentForm, TransitionForm
 from payments.selectors import (
-    idempotency_record,
     payment_actions,
     payment_attention,
     payment_get,
@@ -91,8 +90,8 @@ def payment_list_page(request):
 def _pending_creation(request, key: str):
     """A double submit that arrived while the first was still running waits for its result."""
     record = idempotency_record(user=request.user, key=key)
-    if record is not None and record.payment_id is not None:
-        return redirect("payments:detail", public_id=record.payment.public_id)
+    if record is not None and record.resource_id:
+        return redirect("payments:detail", public_id=record.resource_id)
     if record is None:  # the first attempt failed and released the key: start afresh
         return redirect("payments:new")
     return render(request, "payments/pending.html", {"key": key}, status=202)
@@ -120,7 +119,7 @@ def _create_from_form(request, form: PaymentForm):
         return None
     if outcome.replayed:
         messages.info(request, "This form had already been sent; here is that payment.")
-    return redirect("payments:detail", public_id=outcome.payment_id)
+    return redirect("payments:detail", public_id=outcome.body["id"])
 
 
 @requires(Action.CREATE_PAYMENT)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from payments.models import IdempotencyKey, Payment, PaymentEvent
+from payflow.idempotency.models import IdempotencyKey
+from payments.models import Payment, PaymentEvent
 from tests.payments.factories import create_body
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +124,8 @@ def _claim_in_progress(user, body, *, key="key-1", age_seconds=0):
 
     from django.utils import timezone
 
-    from payments.services import check_payment_input, request_fingerprint
+    from payflow.idempotency.services import request_fingerprint
+    from payments.services import check_payment_input
 
     data = check_payment_input(
         amount=body["amount"],
@@ -137,7 +139,8 @@ def _claim_in_progress(user, body, *, key="key-1", age_seconds=0):
     return IdempotencyKey.objects.create(
         user=user,
         key=key,
-        fingerprint=request_fingerprint(data),
+        scope="payments.create",
+        fingerprint=request_fingerprint(scope="payments.create", payload=data.__dict__),
         claim_token="someone-else",
         claimed_at=timezone.now() - timedelta(seconds=age_seconds),
     )
@@ -184,7 +187,7 @@ def test_the_stored_record_holds_key_user_fingerprint_and_answer(operator_api, o
     assert record.response_status == 201
     assert record.response_body == response.json()
     assert record.created_at is not None
-    assert record.payment.public_id == response.json()["id"]
+    assert record.resource_id == response.json()["id"]
 
 
 # --- bad input: 4xx JSON naming the field, nothing created -----------------------------------

@@ -9,8 +9,9 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from payflow.idempotency.models import IdempotencyKey
 from payments.demo import seed_demo_data
-from payments.models import IdempotencyKey, Payment, PaymentEvent
+from payments.models import Payment, PaymentEvent
 from payments.services import payment_create_idempotent
 from payments.simulation import simulate_payments
 from payments.transitions import ALL_STATES, is_legal

@@ -16,8 +16,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from payments.errors import IdempotencyKeyReused, IllegalTransition
-from payments.models import IdempotencyKey, Payment, PaymentEvent
+from payflow.idempotency.errors import IdempotencyKeyReused
+from payflow.idempotency.models import IdempotencyKey
+from payments.errors import IllegalTransition
+from payments.models import Payment, PaymentEvent
 from payments.services import payment_create_idempotent, payment_transition
 from payments.transitions import ALL_STATES, TERMINAL_STATES, PaymentStatus, is_legal
 from tests.payments.factories import payment_input
@@ -58,12 +60,12 @@ def machine_for(user):
             outcome = payment_create_idempotent(user=user, idempotency_key=key, data=data)
             if previous is None:
                 assert not outcome.replayed
-                self.key_use[key] = (amount, submit, outcome.payment_id)
-                self.status[outcome.payment_id] = "submitted" if submit else "draft"
+                self.key_use[key] = (amount, submit, outcome.body["id"])
+                self.status[outcome.body["id"]] = "submitted" if submit else "draft"
             else:
                 assert outcome.replayed
-                assert outcome.payment_id == previous[2]
-            return outcome.payment_id
+                assert outcome.body["id"] == previous[2]
+            return outcome.body["id"]
 
         @rule(public_id=payments, target_state=st.sampled_from(ALL_STATES))
         def transition(self, public_id, target_state):
@@ -103,7 +105,7 @@ def machine_for(user):
         def one_payment_per_idempotency_key(self):
             assert Payment.objects.count() == len(self.key_use)
             by_key = dict(
-                IdempotencyKey.objects.filter(user=user).values_list("key", "payment__public_id")
+                IdempotencyKey.objects.filter(user=user).values_list("key", "resource_id")
             )
             assert by_key == {key: use[2] for key, use in self.key_use.items()}
 

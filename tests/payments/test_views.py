@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from payments.models import IdempotencyKey, Payment, PaymentEvent
+from payflow.idempotency.models import IdempotencyKey
+from payments.models import Payment, PaymentEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +170,8 @@ def test_create_form_errors_are_inline_and_create_nothing(
 
 
 def test_submit_while_the_first_is_running_waits_then_opens_the_payment(operator_client, operator):
-    from payments.services import check_payment_input, request_fingerprint
+    from payflow.idempotency.services import request_fingerprint
+    from payments.services import check_payment_input
 
     data = check_payment_input(
         amount=1250,
@@ -180,7 +182,11 @@ def test_submit_while_the_first_is_running_waits_then_opens_the_payment(operator
         description="Invoice 1042",
     )
     claim = IdempotencyKey.objects.create(
-        user=operator, key="form-key-1", fingerprint=request_fingerprint(data), claim_token="x"
+        user=operator,
+        key="form-key-1",
+        scope="payments.create",
+        fingerprint=request_fingerprint(scope="payments.create", payload=data.__dict__),
+        claim_token="x",
     )
     response = operator_client.post("/payments/new", form_data())
     assert response.status_code == 302
@@ -192,11 +198,12 @@ def test_submit_while_the_first_is_running_waits_then_opens_the_payment(operator
 
     from tests.payments.factories import make_payment
 
-    claim.payment = make_payment(user=operator)
+    payment = make_payment(user=operator)
+    claim.resource_id = payment.public_id
     claim.state = "completed"
     claim.save()
     done = operator_client.get(response["Location"])
-    assert done["Location"] == f"/payments/{claim.payment.public_id}"
+    assert done["Location"] == f"/payments/{payment.public_id}"
 
 
 def test_kwd_amount_uses_three_decimals(operator_client):

@@ -1,11 +1,11 @@
-"""manage.py purge_idempotency_keys --older-than 24h: forget creation keys past their keep time."""
+"""manage.py purge_idempotency_keys --older-than 24h: forget keys past their keep time."""
 
 import re
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payments.services import idempotency_keys_purge
+from payflow.idempotency.services import idempotency_keys_purge
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -23,7 +23,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 class Command(BaseCommand):
-    help = "Delete payment idempotency keys older than --older-than (at least 24h)."
+    help = "Delete idempotency keys older than --older-than (at least 24h)."
 
     def add_arguments(self, parser):
         parser.add_argument(
