@@ -17,6 +17,7 @@ from ninja.utils import check_csrf
 
 from payflow.accounts.roles import Action, can, denial_message, role_of
 from payflow.accounts.selectors import bearer_token_from_header, user_for_bearer_token
+from payflow.errors import is_outage, outage_error
 from payflow.exceptions import DomainError, Forbidden, NotAuthenticated
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,8 @@ def _install_error_handlers(api: NinjaAPI) -> None:
         )
 
     def on_unexpected(request, exc: Exception):
+        if is_outage(exc):
+            return on_domain_error(request, outage_error(exc))
         logger.exception("Unhandled API error", exc_info=exc)
         body = {
             "code": "internal_error",

@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "payflow.observability.RequestIdMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "payflow.observability.RequestMetricsMiddleware",
+    "payflow.middleware.ServiceUnavailableMiddleware",
+    "payflow.middleware.InputGuardMiddleware",
     "chaos.middleware.ChaosMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -251,3 +253,11 @@ STREAM_REPLAY_MAX_EVENTS = env_int("STREAM_REPLAY_MAX_EVENTS", 10_000)
 STREAM_REPLAY_MAX_SECONDS = env_int("STREAM_REPLAY_MAX_SECONDS", 15 * 60)
 STREAM_HEARTBEAT_SECONDS = env_int("STREAM_HEARTBEAT_SECONDS", 15)
 STREAM_RELAY_ENABLED = env_bool("STREAM_RELAY_ENABLED", True)
+
+# --- Request limits (payflow.middleware) ------------------------------------------------------
+# Bodies over the limit answer 413 payload_too_large; multipart uploads are allowed only under
+# the upload prefixes, which get the larger upload limit (bank statements are files).
+PAYFLOW_MAX_BODY_BYTES = env_int("PAYFLOW_MAX_BODY_BYTES", 1024 * 1024)
+PAYFLOW_MAX_UPLOAD_BYTES = env_int("PAYFLOW_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+PAYFLOW_UPLOAD_PATH_PREFIXES = ["/api/v1/bank-statements"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = PAYFLOW_MAX_BODY_BYTES

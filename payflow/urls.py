@@ -29,6 +29,7 @@ for app in PAGE_APPS:
         continue
     urlpatterns.append(path("", include(f"{app}.urls")))
 
+handler400 = "payflow.errors.bad_request"
 handler403 = "payflow.errors.permission_denied"
 handler404 = "payflow.errors.page_not_found"
 handler500 = "payflow.errors.server_error"

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, ConfigDict, StrictBool, StrictInt, StrictStr
 
 from payflow.accounts.roles import Action
 from payflow.api import needs
-from payflow.currencies import CURRENCIES
+from payflow.currencies import CURRENCIES, MAX_MINOR_AMOUNT
 from payments.errors import PaymentInvalid
 from payments.selectors import (
     MAX_PAGE_SIZE,
@@ -73,8 +73,8 @@ class PaymentListQuery(Schema):
     currency: str | None = Field(None, max_length=3)
     created_from: AwareDatetime | None = None
     created_to: AwareDatetime | None = None
-    amount_min: int | None = Field(None, ge=0)
-    amount_max: int | None = Field(None, ge=0)
+    amount_min: int | None = Field(None, ge=0, le=MAX_MINOR_AMOUNT)
+    amount_max: int | None = Field(None, ge=0, le=MAX_MINOR_AMOUNT)
     q: str = Field("", max_length=100, description="Payment id prefix or beneficiary name.")
     stuck: bool = Field(False, description="Only payments processing for too long.")
     cursor: str | None = Field(None, max_length=200)
