@@ -28,6 +28,7 @@ from django.core.exceptions import RequestDataTooBig
 
 from payflow.errors import error_response, is_outage, outage_error
 from payflow.exceptions import DomainError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from payflow.observability import REQUEST_ID_HEADER
 
 _BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -195,7 +196,10 @@ class ServiceUnavailableMiddleware(_EdgeMiddleware):
 
     def _finish(self, request, response):
         if response.status_code >= 500 and getattr(request, "_payflow_outage", None):
-            return error_response(request, outage_error(request._payflow_outage))
+            replaced = error_response(request, outage_error(request._payflow_outage))
+            if response.has_header(REQUEST_ID_HEADER):
+                replaced[REQUEST_ID_HEADER] = response[REQUEST_ID_HEADER]
+            return replaced
         return response
 
     def __call__(self, request):

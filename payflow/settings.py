@@ -93,10 +93,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so an outage met by any layer (sessions, auth, logging) still answers 503.
+    "payflow.middleware.ServiceUnavailableMiddleware",
     "payflow.observability.RequestIdMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "payflow.observability.RequestMetricsMiddleware",
-    "payflow.middleware.ServiceUnavailableMiddleware",
     "payflow.middleware.InputGuardMiddleware",
     "chaos.middleware.ChaosMiddleware",
     "django.middleware.security.SecurityMiddleware",

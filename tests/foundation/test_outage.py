@@ -1,0 +1,64 @@
+"""A database outage answers 503 service_unavailable with Retry-After, never a 500: JSON for the
+API and the stream, the HTML error page for people. A real server whose database is a closed
+port (nothing mocked): every request that needs the database meets a real connection error."""
+
+import httpx
+import pytest
+
+DEAD_DATABASE = "postgres://postgres@127.0.0.1:1/nowhere"
+
+
+@pytest.fixture
+def dead_db_server(server_factory):
+    return server_factory(DATABASE_URL=DEAD_DATABASE)
+
+
+def _assert_503(response):
+    assert response.status_code == 503, response.text[:500]
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_api_answers_503_json_when_the_database_is_down(dead_db_server):
+    response = httpx.get(
+        f"{dead_db_server.url}/api/v1/payments",
+        headers={"Authorization": "Bearer pf_some-token"},
+        timeout=15,
+    )
+    _assert_503(response)
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == "service_unavailable"
+    assert set(body) >= {"code", "message", "fields"}
+    assert "nowhere" not in response.text  # no connection details leak
+
+
+def test_pages_answer_503_html_when_the_database_is_down(dead_db_server):
+    # A session cookie makes the page look its user up in the (dead) database.
+    response = httpx.get(
+        f"{dead_db_server.url}/payments", cookies={"sessionid": "x" * 32}, timeout=15
+    )
+    _assert_503(response)
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "temporarily unavailable" in response.text
+
+
+def test_login_answers_503_when_the_database_is_down(dead_db_server):
+    with httpx.Client(base_url=dead_db_server.url, timeout=15) as client:
+        page = client.get("/login/")
+        token = page.cookies.get("csrftoken")
+        response = client.post(
+            "/login/",
+            data={"username": "viewer", "password": "x", "csrfmiddlewaretoken": token},
+        )
+    _assert_503(response)
+
+
+def test_the_sse_stream_answers_503_json_when_the_database_is_down(dead_db_server):
+    response = httpx.get(
+        f"{dead_db_server.url}/stream/transactions/",
+        headers={"Authorization": "Bearer pf_some-token", "Accept": "text/event-stream"},
+        timeout=15,
+    )
+    _assert_503(response)
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "service_unavailable"
