@@ -26,8 +26,15 @@ from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestDataTooBig
 
+from payflow.access import SELF_GOVERNED_NAMESPACES, route_access
 from payflow.errors import error_response, is_outage, outage_error
-from payflow.exceptions import DomainError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from payflow.exceptions import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from payflow.observability import REQUEST_ID_HEADER
 
 _BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
@@ -214,3 +221,22 @@ class ServiceUnavailableMiddleware(_EdgeMiddleware):
         if is_outage(exception):
             return error_response(request, outage_error(exception))
         return None
+
+
+class PageAccessMiddleware(_EdgeMiddleware):
+    """Deny by default for pages: a view that declares no access (``@requires``/``@public``)
+    is refused to everyone. The API and the admin own their routes (payflow.access)."""
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or (set(match.namespaces) & SELF_GOVERNED_NAMESPACES):
+            return None
+        if route_access(match.view_name, view_func) is not None:
+            return None
+        return error_response(
+            request,
+            Forbidden("This page declares no role, so it is refused to everyone."),
+        )

@@ -74,7 +74,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "payflow.apps.PayFlowAdminConfig",  # django.contrib.admin with the role-gated site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "payflow.middleware.PageAccessMiddleware",
 ]
 
 ROOT_URLCONF = "payflow.urls"
@@ -254,6 +255,11 @@ STREAM_REPLAY_MAX_EVENTS = env_int("STREAM_REPLAY_MAX_EVENTS", 10_000)
 STREAM_REPLAY_MAX_SECONDS = env_int("STREAM_REPLAY_MAX_SECONDS", 15 * 60)
 STREAM_HEARTBEAT_SECONDS = env_int("STREAM_HEARTBEAT_SECONDS", 15)
 STREAM_RELAY_ENABLED = env_bool("STREAM_RELAY_ENABLED", True)
+
+# Probes: /readyz shows dependency error texts only with this bearer token (or to an admin);
+# /metrics asks for its token when one is set.
+PAYFLOW_READYZ_TOKEN = os.environ.get("PAYFLOW_READYZ_TOKEN", "")
+PAYFLOW_METRICS_TOKEN = os.environ.get("PAYFLOW_METRICS_TOKEN", "")
 
 # --- Request limits (payflow.middleware) ------------------------------------------------------
 # Bodies over the limit answer 413 payload_too_large; multipart uploads are allowed only under

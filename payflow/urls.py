@@ -5,17 +5,23 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from payflow import health, views
+from payflow.accounts.decorators import public
 from payflow.api import api
 
 PAGE_APPS = ["payments", "payouts", "transactions", "chaos"]
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
-    path("metrics", health.metrics_view, name="metrics"),
+    # Open to everyone: the way in and out, and what probes and scrapers call.
+    path(
+        "login/",
+        public(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("healthz", public(health.healthz), name="healthz"),
+    path("readyz", public(health.readyz), name="readyz"),
+    path("metrics", public(health.metrics_view), name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
