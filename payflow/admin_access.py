@@ -8,6 +8,7 @@ from django.contrib import admin
 
 from payflow.accounts.decorators import forbidden_page
 from payflow.accounts.roles import Action, can
+from payflow.accounts.throttle import throttled_login
 
 
 class PayFlowAdminSite(admin.AdminSite):
@@ -37,7 +38,7 @@ class PayFlowAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         if request.user.is_authenticated and not self.has_permission(request):
             return forbidden_page(request, Action.USE_ADMIN)
-        return super().login(request, extra_context)
+        return throttled_login(super().login)(request, extra_context)
 
 
 class RoleGatedAdminMixin:

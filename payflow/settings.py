@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "payflow.observability.RequestMetricsMiddleware",
     "payflow.middleware.InputGuardMiddleware",
     "chaos.middleware.ChaosMiddleware",
+    "payflow.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -184,6 +185,11 @@ if env_bool("PAYFLOW_TEST_FAST_PASSWORD_HASHER", False) and not PRODUCTION:
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Login throttling (payflow.accounts.throttle): per account and per client address.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+# Proxies whose X-Forwarded-Proto / X-Forwarded-For are believed (addresses or CIDR networks).
+PAYFLOW_TRUSTED_PROXIES = env_list("PAYFLOW_TRUSTED_PROXIES", [])
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

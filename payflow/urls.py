@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from payflow import health, views
 from payflow.accounts.decorators import public
+from payflow.accounts.throttle import throttled_login
 from payflow.api import api
 
 PAGE_APPS = ["payments", "payouts", "transactions", "chaos"]
@@ -15,7 +16,7 @@ urlpatterns = [
     # Open to everyone: the way in and out, and what probes and scrapers call.
     path(
         "login/",
-        public(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        public(throttled_login(auth_views.LoginView.as_view(redirect_authenticated_user=True))),
         name="login",
     ),
     path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
