@@ -240,3 +240,19 @@ class PageAccessMiddleware(_EdgeMiddleware):
             request,
             Forbidden("This page declares no role, so it is refused to everyone."),
         )
+
+
+class PermissionsPolicyMiddleware(_EdgeMiddleware):
+    """Turn off the browser features PayFlow never uses (camera, geolocation, payment...)."""
+
+    def _add(self, response):
+        response.setdefault("Permissions-Policy", settings.PAYFLOW_PERMISSIONS_POLICY)
+        return response
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        return self._add(self.get_response(request))
+
+    async def __acall__(self, request):
+        return self._add(await self.get_response(request))

@@ -10,7 +10,7 @@ DEAD_DATABASE = "postgres://postgres@127.0.0.1:1/nowhere"
 
 @pytest.fixture
 def dead_db_server(server_factory):
-    return server_factory(DATABASE_URL=DEAD_DATABASE)
+    return server_factory(DATABASE_URL=DEAD_DATABASE, PAYFLOW_READYZ_TOKEN="probe-token-1")
 
 
 def _assert_503(response):
@@ -62,3 +62,17 @@ def test_the_sse_stream_answers_503_json_when_the_database_is_down(dead_db_serve
     _assert_503(response)
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.json()["code"] == "service_unavailable"
+
+
+def test_readyz_keeps_the_error_text_to_the_probe_token(dead_db_server):
+    anonymous = httpx.get(f"{dead_db_server.url}/readyz", timeout=15)
+    assert anonymous.status_code == 503
+    assert anonymous.json()["failed"] == ["database"]
+    assert "errors" not in anonymous.json()
+    assert "port 1" not in anonymous.text
+    probe = httpx.get(
+        f"{dead_db_server.url}/readyz",
+        headers={"Authorization": "Bearer probe-token-1"},
+        timeout=15,
+    )
+    assert "OperationalError" in probe.json()["errors"]["database"]
