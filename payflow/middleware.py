@@ -20,6 +20,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
@@ -57,9 +58,36 @@ class BodyRule:
     multipart: bool
 
 
-def body_rule(path: str) -> BodyRule:
-    """How large a body may be at ``path``, and whether it may be a multipart upload."""
-    if any(path.startswith(prefix) for prefix in settings.PAYFLOW_UPLOAD_PATH_PREFIXES):
+@lru_cache(maxsize=1)
+def _api_bodies() -> list[tuple[re.Pattern, str, frozenset[str]]]:
+    """(path regex, method, body media types) of every API operation, from its OpenAPI
+    document: an operation that declares no body has an empty set."""
+    from payflow.api import api
+
+    found = []
+    for path, methods in api.get_openapi_schema()["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "/?$")
+        for method, doc in methods.items():
+            types = frozenset(doc.get("requestBody", {}).get("content", {}))
+            found.append((pattern, method.upper(), types))
+    return found
+
+
+def declared_body_types(path: str, method: str) -> frozenset[str] | None:
+    """The media types the API operation at ``path`` accepts, or None if none is there."""
+    for pattern, declared_method, types in _api_bodies():
+        if declared_method == method and pattern.match(path):
+            return types
+    return None
+
+
+def body_rule(path: str, method: str = "POST") -> BodyRule:
+    """How large a body may be at ``path``, and whether it may be a multipart upload: where an
+    operation declares a multipart body, or under PAYFLOW_UPLOAD_PATH_PREFIXES."""
+    declared = declared_body_types(path, method) if path.startswith("/api/") else None
+    if (declared and "multipart/form-data" in declared) or any(
+        path.startswith(prefix) for prefix in settings.PAYFLOW_UPLOAD_PATH_PREFIXES
+    ):
         return BodyRule(settings.PAYFLOW_MAX_UPLOAD_BYTES, multipart=True)
     return BodyRule(settings.PAYFLOW_MAX_BODY_BYTES, multipart=False)
 
@@ -121,7 +149,7 @@ def check_request(request) -> None:
     if problems:
         raise InvalidInput.for_fields(problems)
 
-    rule = body_rule(request.path)
+    rule = body_rule(request.path, request.method)
     content_type = request.content_type or ""
     length = _content_length(request)
     if length > rule.limit:
@@ -129,7 +157,9 @@ def check_request(request) -> None:
             f"The request body is {length} bytes; the limit here is {rule.limit} bytes.",
             fields={"body": [f"At most {rule.limit} bytes."]},
         )
-    if _is_api(request.path) and request.method in WRITE_METHODS and length > 0:
+    declared = declared_body_types(request.path, request.method) if _is_api(request.path) else None
+    # A JSON API write with a body must send JSON; an operation that takes no body ignores one.
+    if declared and request.method in WRITE_METHODS and length > 0:
         is_json = content_type == "application/json" or content_type.endswith("+json")
         is_multipart = content_type == "multipart/form-data"
         if not (is_json or (is_multipart and rule.multipart)):

@@ -446,7 +446,7 @@ def payment_create_idempotent(*, user, idempotency_key, data: PaymentInput) -> I
 
 def idempotency_keys_purge(*, older_than: timedelta, dry_run: bool = False) -> int:
     """Delete keys created before ``older_than`` ago; refuses less than the configured TTL."""
-    minimum = timedelta(hours=max(24, getattr(settings, "IDEMPOTENCY_KEY_TTL_HOURS", 24)))
+    minimum = timedelta(hours=max(24, settings.IDEMPOTENCY_KEY_TTL_HOURS))
     if older_than < minimum:
         raise ValueError(
             f"--older-than must be at least {int(minimum.total_seconds() // 3600)}h: keys are "
