@@ -26,6 +26,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponsePermanentRedirect
+from django.urls import is_valid_path
 
 from payflow.access import SELF_GOVERNED_NAMESPACES, route_access
 from payflow.errors import error_response, is_outage, outage_error
@@ -286,3 +288,31 @@ class PermissionsPolicyMiddleware(_EdgeMiddleware):
 
     async def __acall__(self, request):
         return self._add(await self.get_response(request))
+
+
+class StripTrailingSlashMiddleware(_EdgeMiddleware):
+    """``/payments/`` (the slash most people type) redirects to the canonical ``/payments``:
+    any GET that 404s with a trailing slash whose slash-less form is a route."""
+
+    def _finish(self, request, response):
+        path = request.path_info
+        if (
+            response.status_code == 404
+            and request.method in {"GET", "HEAD"}
+            and len(path) > 1
+            and path.endswith("/")
+            and not path.startswith("/api/")
+            and is_valid_path(path.rstrip("/"), getattr(request, "urlconf", None))
+        ):
+            target = request.path.rstrip("/")
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
+        return response
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        return self._finish(request, self.get_response(request))
+
+    async def __acall__(self, request):
+        return self._finish(request, await self.get_response(request))
