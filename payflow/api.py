@@ -216,6 +216,35 @@ def _error_response_doc(codes: str, description: str) -> dict:
     }
 
 
+# Text PayFlow accepts: no NUL byte (the edge refuses it, and lone surrogates, which are not
+# Unicode text and so never valid JSON Schema strings anyway).
+TEXT_PATTERN = "^[^\\u0000]*$"
+# Text that must say something: at least one character that is not whitespace.
+NON_BLANK_TEXT = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+
+def _constrain_text(schema) -> None:
+    """Add TEXT_PATTERN to every free-text string schema (and to the names of open objects'
+    properties), however deeply nested."""
+    if isinstance(schema, list):
+        for item in schema:
+            _constrain_text(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not (
+        {"enum", "const", "pattern", "format"} & set(schema)
+    ):
+        schema["pattern"] = TEXT_PATTERN
+    if (schema.get("type") == "object" or "properties" in schema) and schema.get(
+        "additionalProperties", True
+    ) is not False:
+        schema.setdefault("propertyNames", {"pattern": TEXT_PATTERN})
+    for value in schema.values():
+        if isinstance(value, dict | list):
+            _constrain_text(value)
+
+
 class PayFlowAPI(NinjaAPI):
     """NinjaAPI whose OpenAPI document states, for every operation, the role it needs
     (``x-required-role``), every error status it can answer, and required headers."""
@@ -261,6 +290,11 @@ class PayFlowAPI(NinjaAPI):
                         }
                         parameter["schema"].pop("anyOf", None)
                         parameter["schema"]["type"] = "string"
+        _constrain_text(schema.get("components", {}))
+        for methods in schema.get("paths", {}).values():
+            for doc in methods.values():
+                _constrain_text(doc.get("parameters", []))
+                _constrain_text(doc.get("requestBody", {}))
         return schema
 
 

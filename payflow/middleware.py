@@ -60,27 +60,43 @@ class BodyRule:
     multipart: bool
 
 
+@dataclass(frozen=True)
+class DeclaredOperation:
+    body_types: frozenset[str]  # empty: the operation takes no body
+    query_names: frozenset[str]
+
+
 @lru_cache(maxsize=1)
-def _api_bodies() -> list[tuple[re.Pattern, str, frozenset[str]]]:
-    """(path regex, method, body media types) of every API operation, from its OpenAPI
-    document: an operation that declares no body has an empty set."""
+def _api_operations() -> list[tuple[re.Pattern, str, DeclaredOperation]]:
+    """(path regex, method, what it declares) of every API operation, from its OpenAPI
+    document."""
     from payflow.api import api
 
     found = []
     for path, methods in api.get_openapi_schema()["paths"].items():
         pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "/?$")
         for method, doc in methods.items():
-            types = frozenset(doc.get("requestBody", {}).get("content", {}))
-            found.append((pattern, method.upper(), types))
+            declared = DeclaredOperation(
+                body_types=frozenset(doc.get("requestBody", {}).get("content", {})),
+                query_names=frozenset(
+                    p["name"] for p in doc.get("parameters", []) if p.get("in") == "query"
+                ),
+            )
+            found.append((pattern, method.upper(), declared))
     return found
+
+
+def declared_operation(path: str, method: str) -> DeclaredOperation | None:
+    for pattern, declared_method, declared in _api_operations():
+        if declared_method == method and pattern.match(path):
+            return declared
+    return None
 
 
 def declared_body_types(path: str, method: str) -> frozenset[str] | None:
     """The media types the API operation at ``path`` accepts, or None if none is there."""
-    for pattern, declared_method, types in _api_bodies():
-        if declared_method == method and pattern.match(path):
-            return types
-    return None
+    declared = declared_operation(path, method)
+    return declared.body_types if declared else None
 
 
 def body_rule(path: str, method: str = "POST") -> BodyRule:
@@ -150,6 +166,19 @@ def check_request(request) -> None:
     _querydict_problems(request.GET, problems)
     if problems:
         raise InvalidInput.for_fields(problems)
+    if _is_api(request.path) and request.GET:
+        # An API operation takes the query parameters it documents; a misspelt filter must
+        # not silently widen a list.
+        operation = declared_operation(request.path, request.method)
+        unknown = sorted(set(request.GET) - operation.query_names) if operation else []
+        if unknown:
+            known = ", ".join(sorted(operation.query_names)) or "none"
+            raise InvalidInput.for_fields(
+                {
+                    name: [f"Unknown query parameter; this operation takes: {known}."]
+                    for name in unknown
+                }
+            )
 
     rule = body_rule(request.path, request.method)
     content_type = request.content_type or ""

@@ -4,10 +4,10 @@ from typing import Literal
 
 from django.http import Http404
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from payflow.accounts.roles import Action
-from payflow.api import needs
+from payflow.api import NON_BLANK_TEXT, needs
 from payflow.exceptions import InvalidInput
 from payouts import selectors, services
 from payouts.models import PayoutBatch
@@ -26,8 +26,9 @@ class ListQuery(Schema):
 
 
 class ReconciliationIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     outcome: Literal["settled", "partially_settled", "failed", "returned"]
-    note: str
+    note: str = Field(json_schema_extra={"pattern": NON_BLANK_TEXT, "minLength": 1})
     bank_reference: str = ""
 
 
