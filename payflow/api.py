@@ -2,10 +2,9 @@
 
 Every error body is ``{"code": ..., "message": ..., "fields": {...}}``: apps raise subclasses of
 ``payflow.exceptions.DomainError`` and one handler here renders them. Apps contribute a
-``router`` in ``<app>/api.py``; ``build_api`` mounts the ones that exist.
+``router`` in ``<app>/api.py``; ``build_api`` mounts them.
 """
 
-import importlib
 import logging
 
 from django.conf import settings
@@ -17,12 +16,12 @@ from ninja.utils import check_csrf
 
 from payflow.accounts.roles import Action, can, denial_message, required_role, role_of
 from payflow.accounts.selectors import bearer_token_from_header, user_for_bearer_token
+from payflow.currencies import CURRENCIES
 from payflow.errors import is_outage, outage_error
 from payflow.exceptions import DomainError, Forbidden, NotAuthenticated
 
 logger = logging.getLogger(__name__)
 
-API_APPS = ["payments", "payouts", "transactions", "chaos"]
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -223,6 +222,14 @@ TEXT_PATTERN = "^[^\\u0000]*$"
 NON_BLANK_TEXT = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 
+# Shared parameter documentation for the apps' schemas.
+CURRENCY_ENUM = {"enum": sorted(CURRENCIES)}
+CURSOR_DOC = {
+    "pattern": "^[A-Za-z0-9_-]+$",
+    "description": "The next_cursor of the previous page; any other value is refused (422).",
+}
+
+
 def _constrain_text(schema) -> None:
     """Add TEXT_PATTERN to every free-text string schema (and to the names of open objects'
     properties), however deeply nested."""
@@ -338,14 +345,13 @@ def build_api() -> NinjaAPI:
             ),
         }
 
-    for app in API_APPS:
-        try:
-            module = importlib.import_module(f"{app}.api")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.api":
-                raise
-            continue
-        api.add_router("", module.router)
+    # Imported here, not at the top: each app's api module imports ``needs`` from this one.
+    from chaos.api import router as chaos_router
+    from payments.api import router as payments_router
+    from payouts.api import router as payouts_router
+
+    for router in (payments_router, payouts_router, chaos_router):
+        api.add_router("", router)
     return api
 
 

@@ -1,5 +1,3 @@
-import importlib
-
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -8,8 +6,6 @@ from payflow import health, views
 from payflow.accounts.decorators import public
 from payflow.accounts.throttle import throttled_login
 from payflow.api import api
-
-PAGE_APPS = ["payments", "payouts", "transactions", "chaos"]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,16 +21,12 @@ urlpatterns = [
     path("metrics", public(health.metrics_view), name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("", include("payments.urls")),
+    path("", include("payouts.urls")),
+    path("", include("transactions.urls")),
+    path("", include("chaos.urls")),
 ]
 
-for app in PAGE_APPS:
-    try:
-        importlib.import_module(f"{app}.urls")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{app}.urls":
-            raise
-        continue
-    urlpatterns.append(path("", include(f"{app}.urls")))
 
 handler400 = "payflow.errors.bad_request"
 handler403 = "payflow.errors.permission_denied"

@@ -7,21 +7,23 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from payflow.accounts.roles import Action
-from payflow.api import NON_BLANK_TEXT, needs
+from payflow.api import CURRENCY_ENUM, CURSOR_DOC, NON_BLANK_TEXT, needs
 from payflow.exceptions import InvalidInput
 from payouts import selectors, services
-from payouts.models import PayoutBatch
+from payouts.models import BatchStatus, PayoutBatch
 
 router = Router(tags=["payouts"])
 
 
 class ListQuery(Schema):
-    status: str | None = None
-    needs_attention: str | None = None
-    currency: str | None = None
-    settlement_from: str | None = None
-    settlement_to: str | None = None
-    cursor: str | None = None
+    status: str | None = Field(None, json_schema_extra={"enum": list(BatchStatus.values)})
+    needs_attention: str | None = Field(
+        None, json_schema_extra={"enum": ["", "0", "1", "true", "false", "yes", "no", "on", "off"]}
+    )
+    currency: str | None = Field(None, json_schema_extra=CURRENCY_ENUM)
+    settlement_from: str | None = Field(None, json_schema_extra={"format": "date"})
+    settlement_to: str | None = Field(None, json_schema_extra={"format": "date"})
+    cursor: str | None = Field(None, json_schema_extra=CURSOR_DOC)
     limit: int = Field(selectors.DEFAULT_PAGE_SIZE, ge=1, le=selectors.MAX_PAGE_SIZE)
 
 
