@@ -28,7 +28,11 @@ def is_outage(exc: BaseException | None) -> bool:
 
 
 def outage_error(exc: BaseException | None = None) -> ServiceUnavailable:
-    what = "the database" if isinstance(exc, OperationalError | InterfaceError) else "a service"
+    what = (
+        "the database"
+        if isinstance(exc, OperationalError | InterfaceError)
+        else "the cache and channel layer (Redis)"
+    )
     return ServiceUnavailable(
         f"PayFlow cannot reach {what} right now; nothing was changed. "
         f"Try again in {RETRY_AFTER_SECONDS} seconds.",

@@ -76,3 +76,30 @@ def test_readyz_keeps_the_error_text_to_the_probe_token(dead_db_server):
         timeout=15,
     )
     assert "OperationalError" in probe.json()["errors"]["database"]
+
+
+@pytest.fixture
+def dead_redis_server(server_factory):
+    from tests.server import free_port
+
+    # A Redis URL on a port nothing listens on: the channel layer and cache are really down.
+    return server_factory(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+
+
+def test_a_redis_outage_answers_503_where_redis_is_needed(dead_redis_server, admin):
+    from payflow.accounts.services import api_token_create
+
+    _, raw = api_token_create(user=admin)
+    auth = {"Authorization": f"Bearer {raw}"}
+    # A read that needs only the database keeps working.
+    listed = httpx.get(f"{dead_redis_server.url}/api/v1/payments", headers=auth, timeout=20)
+    # The chaos settings live in the shared cache, which is Redis.
+    response = httpx.get(f"{dead_redis_server.url}/api/v1/chaos", headers=auth, timeout=20)
+    assert listed.status_code == 200
+    assert response.status_code == 503, response.text[:300]
+    assert response.json()["code"] == "service_unavailable"
+    assert "Retry-After" in response.headers
+    assert "Redis" in response.json()["message"]
+    ready = httpx.get(f"{dead_redis_server.url}/readyz", timeout=20)
+    assert ready.status_code == 503
+    assert ready.json()["failed"] == ["channel_layer"]
