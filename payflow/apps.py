@@ -8,7 +8,12 @@ class PayflowConfig(AppConfig):
     verbose_name = "PayFlow"
 
     def ready(self):
-        from payflow import checks  # noqa: F401 - registers the system checks
+        from payflow import (
+            checks,  # noqa: F401 - registers the system checks
+            text_guard,
+        )
+
+        text_guard.connect()
 
 
 class PayFlowAdminConfig(admin_apps.AdminConfig):

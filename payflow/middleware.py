@@ -345,3 +345,22 @@ class StripTrailingSlashMiddleware(_EdgeMiddleware):
 
     async def __acall__(self, request):
         return self._finish(request, await self.get_response(request))
+
+
+class DomainErrorMiddleware(_EdgeMiddleware):
+    """Pages (and streams' plain HTTP answers) render a DomainError a view did not handle once:
+    the error page with its message for people, the JSON body for clients. The API renders
+    its own (payflow.api), in the same shape."""
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        return self.get_response(request)
+
+    async def __acall__(self, request):
+        return await self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DomainError):
+            return error_response(request, exception)
+        return None

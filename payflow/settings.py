@@ -158,6 +158,7 @@ MIDDLEWARE = [
     "payflow.middleware.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "payflow.middleware.PageAccessMiddleware",
+    "payflow.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "payflow.urls"

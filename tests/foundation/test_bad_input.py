@@ -181,3 +181,26 @@ def test_api_amount_filter_overflow_is_a_4xx_naming_it(viewer_api, value):
     response = viewer_api.get(f"/api/v1/payments?amount_min={value}")
     assert response.status_code == 422, response.content
     assert "amount_min" in _error(response)["fields"]
+
+
+def test_no_record_is_saved_with_a_nul_byte_whatever_wrote_it(operator):
+    from payflow.exceptions import InvalidInput
+    from payments.services import payment_create
+    from tests.payments.factories import payment_input
+
+    with pytest.raises(InvalidInput) as refused:
+        payment_create(user=operator, data=payment_input(description="from a shell \x00"))
+    assert "description" in refused.value.fields
+    assert Payment.objects.count() == 0
+
+
+def test_a_domain_error_a_page_does_not_handle_is_its_error_page_not_a_500(rf, operator):
+    from payflow.exceptions import Conflict
+    from payflow.middleware import DomainErrorMiddleware
+
+    request = rf.get("/payments/pay_x")
+    response = DomainErrorMiddleware(lambda r: None).process_exception(
+        request, Conflict("The payment changed meanwhile; reload it.")
+    )
+    assert response.status_code == 409
+    assert "The payment changed meanwhile" in response.content.decode()
