@@ -7,21 +7,11 @@ every process; an admin form editing the row directly would skip all three.
 from django.contrib import admin
 
 from chaos.models import ChaosChange, ChaosState
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from payflow.admin_access import RoleGatedReadOnlyAdmin
 
 
 @admin.register(ChaosState)
-class ChaosStateAdmin(ReadOnlyAdmin):
+class ChaosStateAdmin(RoleGatedReadOnlyAdmin):
     list_display = ["version", "preset", "updated_at", "updated_by"]
     readonly_fields = ["version", "settings", "updated_at", "updated_by"]
 
@@ -31,7 +21,7 @@ class ChaosStateAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ChaosChange)
-class ChaosChangeAdmin(ReadOnlyAdmin):
+class ChaosChangeAdmin(RoleGatedReadOnlyAdmin):
     list_display = ["version", "created_at", "actor_username", "preset", "summary"]
     list_filter = ["preset"]
     search_fields = ["actor_username", "summary"]

@@ -1,7 +1,7 @@
 """The chaos API: read and change the shared chaos settings (admin role; 404 when disabled)."""
 
 from ninja import Router, Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from chaos.config import REQUEST_KINDS, ChaosSettings, HttpFault, chaos_enabled
 from chaos.presets import PRESETS
@@ -20,6 +20,7 @@ router = Router(tags=["chaos"])
 
 
 class HttpFaultIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     path_prefix: str = Field(description="Requests whose path starts with this are affected.")
     request_kinds: list[str] = Field(
         default=list(REQUEST_KINDS), description="Any of page, partial (htmx), api."
@@ -31,6 +32,7 @@ class HttpFaultIn(Schema):
 
 
 class ChaosSettingsIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     http_faults: list[HttpFaultIn] = Field(default_factory=list)
     stream_disconnect_rate: float = Field(0.0, description="0..1: chance per heartbeat.")
     stream_burst_multiplier: int = Field(1, description="1 = no burst; >1 starts a burst now.")

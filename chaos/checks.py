@@ -6,7 +6,7 @@ from django.core.checks import Error, Tags, register
 
 @register(Tags.security, deploy=True)
 def chaos_off_in_production(app_configs, **kwargs):
-    if getattr(settings, "PRODUCTION", False) and getattr(settings, "CHAOS_ENABLED", False):
+    if settings.PRODUCTION and settings.CHAOS_ENABLED:
         return [
             Error(
                 "CHAOS_ENABLED is on in production: anyone with the admin role could inject "

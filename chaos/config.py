@@ -146,7 +146,7 @@ CHAOS_OFF = ChaosSettings()
 
 
 def chaos_enabled() -> bool:
-    return bool(getattr(settings, "CHAOS_ENABLED", False))
+    return bool(settings.CHAOS_ENABLED)
 
 
 # --- the shared cache ------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def plan_injection(
 
 
 def timeout_seconds() -> float:
-    return float(getattr(settings, "CHAOS_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
+    return float(settings.CHAOS_TIMEOUT_SECONDS)
 
 
 def _message(injection: Injection) -> str:

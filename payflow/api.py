@@ -2,10 +2,9 @@
 
 Every error body is ``{"code": ..., "message": ..., "fields": {...}}``: apps raise subclasses of
 ``payflow.exceptions.DomainError`` and one handler here renders them. Apps contribute a
-``router`` in ``<app>/api.py``; ``build_api`` mounts the ones that exist.
+``router`` in ``<app>/api.py``; ``build_api`` mounts them.
 """
 
-import importlib
 import logging
 
 from django.conf import settings
@@ -15,13 +14,14 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.http import HttpBearer
 from ninja.utils import check_csrf
 
-from payflow.accounts.roles import Action, can, denial_message, role_of
+from payflow.accounts.roles import Action, can, denial_message, required_role, role_of
 from payflow.accounts.selectors import bearer_token_from_header, user_for_bearer_token
+from payflow.currencies import CURRENCIES
+from payflow.errors import is_outage, outage_error
 from payflow.exceptions import DomainError, Forbidden, NotAuthenticated
 
 logger = logging.getLogger(__name__)
 
-API_APPS = ["payments", "payouts", "transactions", "chaos"]
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -152,6 +152,8 @@ def _install_error_handlers(api: NinjaAPI) -> None:
         )
 
     def on_unexpected(request, exc: Exception):
+        if is_outage(exc):
+            return on_domain_error(request, outage_error(exc))
         logger.exception("Unhandled API error", exc_info=exc)
         body = {
             "code": "internal_error",
@@ -170,8 +172,144 @@ def _install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(Exception, on_unexpected)
 
 
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message", "fields"],
+    "properties": {
+        "code": {"type": "string", "description": "Stable machine-readable error code."},
+        "message": {"type": "string", "description": "A sentence for people."},
+        "fields": {
+            "type": "object",
+            "description": "The fields at fault: name -> what is wrong with it.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "additionalProperties": True,
+}
+
+# Every operation can answer these; the codes are the ``code`` values each status carries.
+COMMON_ERRORS = {
+    "400": ("bad_request", "The address or the body could not be read (e.g. a NUL byte)."),
+    "401": ("not_authenticated, invalid_token", "No session and no valid bearer token."),
+    "403": ("forbidden, csrf_failed", "The user's role does not allow this operation."),
+    "422": ("validation_error", "A parameter or body field is invalid; `fields` names it."),
+    "503": (
+        "service_unavailable",
+        "The database or the channel layer is unreachable; retry after `Retry-After` seconds.",
+    ),
+}
+BODY_ERRORS = {
+    "413": ("payload_too_large", "The body is over the size limit."),
+    "415": ("unsupported_media_type", "The body is not JSON (or multipart where allowed)."),
+}
+PATH_ERRORS = {"404": ("not_found", "Nothing has the id in the path.")}
+WRITE_ERRORS = {
+    "409": ("conflict and more specific codes", "The resource changed or the move is illegal.")
+}
+
+
+def _error_response_doc(codes: str, description: str) -> dict:
+    return {
+        "description": f"{description} Codes: {codes}.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+# Text PayFlow accepts: no NUL byte (the edge refuses it, and lone surrogates, which are not
+# Unicode text and so never valid JSON Schema strings anyway).
+TEXT_PATTERN = "^[^\\u0000]*$"
+# Text that must say something: at least one character that is not whitespace.
+NON_BLANK_TEXT = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+
+# Shared parameter documentation for the apps' schemas.
+CURRENCY_ENUM = {"enum": sorted(CURRENCIES)}
+CURSOR_DOC = {
+    "pattern": "^[A-Za-z0-9_-]+$",
+    "description": "The next_cursor of the previous page; any other value is refused (422).",
+}
+
+
+def _constrain_text(schema) -> None:
+    """Add TEXT_PATTERN to every free-text string schema (and to the names of open objects'
+    properties), however deeply nested."""
+    if isinstance(schema, list):
+        for item in schema:
+            _constrain_text(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not (
+        {"enum", "const", "pattern", "format"} & set(schema)
+    ):
+        schema["pattern"] = TEXT_PATTERN
+    if (schema.get("type") == "object" or "properties" in schema) and schema.get(
+        "additionalProperties", True
+    ) is not False:
+        schema.setdefault("propertyNames", {"pattern": TEXT_PATTERN})
+    for value in schema.values():
+        if isinstance(value, dict | list):
+            _constrain_text(value)
+
+
+class PayFlowAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document states, for every operation, the role it needs
+    (``x-required-role``), every error status it can answer, and required headers."""
+
+    def operations_by_id(self) -> dict:
+        found = {}
+        for _prefix, router in self._routers:
+            for path_view in router.path_operations.values():
+                for operation in path_view.operations:
+                    found[self.get_openapi_operation_id(operation)] = operation
+        return found
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        operations = self.operations_by_id()
+        for methods in schema.get("paths", {}).values():
+            for method, doc in methods.items():
+                operation = operations.get(doc.get("operationId"))
+                actions = [
+                    callback.action
+                    for callback in getattr(operation, "auth_callbacks", [])
+                    if isinstance(callback, RoleRequired)
+                ]
+                if actions:
+                    doc["x-required-role"] = required_role(actions[0]).group_name
+                errors = dict(COMMON_ERRORS)
+                if "requestBody" in doc:
+                    errors.update(BODY_ERRORS)
+                if any(p.get("in") == "path" for p in doc.get("parameters", [])):
+                    errors.update(PATH_ERRORS)
+                if method in {"post", "put", "patch", "delete"}:
+                    errors.update(WRITE_ERRORS)
+                responses = doc.setdefault("responses", {})
+                for status, (codes, description) in errors.items():
+                    responses.setdefault(status, _error_response_doc(codes, description))
+                for parameter in doc.get("parameters", []):
+                    if parameter.get("in") == "header" and parameter["name"] in REQUIRED_HEADERS:
+                        parameter["required"] = True
+                        parameter["schema"] = {
+                            **parameter.get("schema", {}),
+                            **{"minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+                        }
+                        parameter["schema"].pop("anyOf", None)
+                        parameter["schema"]["type"] = "string"
+        _constrain_text(schema.get("components", {}))
+        for methods in schema.get("paths", {}).values():
+            for doc in methods.values():
+                _constrain_text(doc.get("parameters", []))
+                _constrain_text(doc.get("requestBody", {}))
+        return schema
+
+
+REQUIRED_HEADERS = {"Idempotency-Key"}
+
+
 def build_api() -> NinjaAPI:
-    api = NinjaAPI(
+    api = PayFlowAPI(
         title="PayFlow API",
         version="1",
         description="Payments operations: payments, payouts, the transactions stream.",
@@ -207,14 +345,13 @@ def build_api() -> NinjaAPI:
             ),
         }
 
-    for app in API_APPS:
-        try:
-            module = importlib.import_module(f"{app}.api")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.api":
-                raise
-            continue
-        api.add_router("", module.router)
+    # Imported here, not at the top: each app's api module imports ``needs`` from this one.
+    from chaos.api import router as chaos_router
+    from payments.api import router as payments_router
+    from payouts.api import router as payouts_router
+
+    for router in (payments_router, payouts_router, chaos_router):
+        api.add_router("", router)
     return api
 
 

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP via Django; WebSocket via Channels with session auth and origin checks."""
+"""ASGI entry point: HTTP via Django; WebSocket via Channels with session auth, and origin
+checks for cookie sessions (bearer-token clients need no Origin; see payflow/ws_origin.py)."""
 
 import os
 
@@ -10,9 +11,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from payflow.routing import websocket_urlpatterns  # noqa: E402
+from payflow.ws_origin import CookieSessionOriginValidator  # noqa: E402
 from transactions.transport import stream_aware  # noqa: E402
 
 # stream_aware: starts the stream relay with the first connection (daphne has no lifespan) and
@@ -21,8 +22,8 @@ application = stream_aware(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
-            "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns()))
+            "websocket": CookieSessionOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
             ),
         }
     )

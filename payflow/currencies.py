@@ -4,6 +4,7 @@ Amounts are integers in minor units everywhere; the exponent says how many of th
 major unit (USD 2: 1250 is 12.50; JPY 0: 1250 is 1,250; KWD 3: 1250 is 1.250).
 """
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -107,15 +108,27 @@ def format_money(amount: int, code: str) -> str:
     return f"{format_amount(amount, code)} {code}"
 
 
+# A plain decimal number: no exponent, no "inf"/"nan", at most MAX_MAJOR_DIGITS before the point
+# and a few after. Checked before Decimal sees the text, so "1e999999" never becomes a number.
+MAX_MAJOR_DIGITS = 15
+_MAJOR_AMOUNT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+# The largest minor amount any filter or record may carry: 15 major digits at exponent 3 fits
+# a signed 64-bit column (PostgreSQL bigint, SQLite INTEGER) with room to spare.
+MAX_MINOR_AMOUNT = 10 ** (MAX_MAJOR_DIGITS + 3)
+
+
 def parse_major_amount(text: str, code: str) -> int:
     """ "12.50" USD -> 1250. Refuses more decimals than the currency has, and non-numbers."""
     cleaned = (text or "").strip().replace(",", "").replace("_", "")
+    if not _MAJOR_AMOUNT.match(cleaned) or len(cleaned) > MAX_MAJOR_DIGITS + 10:
+        raise ValueError("Enter an amount as a number, for example 12.50.")
+    whole = cleaned.lstrip("+-").split(".")[0].lstrip("0")
+    if len(whole) > MAX_MAJOR_DIGITS:
+        raise ValueError(f"Enter at most {MAX_MAJOR_DIGITS} digits before the decimal point.")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError("Enter an amount as a number, for example 12.50.") from None
-    if not value.is_finite():
-        raise ValueError("Enter an amount as a number, for example 12.50.")
     exponent = exponent_of(code)
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():

@@ -1,14 +1,24 @@
-"""Liveness, readiness and Prometheus metrics (no login: probes and scrapers call them)."""
+"""Liveness, readiness and Prometheus metrics (no login: probes and scrapers call them).
+
+``/readyz`` says which dependency failed; the error text itself (host names, database names)
+only with ``Authorization: Bearer <PAYFLOW_READYZ_TOKEN>`` or to an admin. ``/metrics`` asks
+for ``PAYFLOW_METRICS_TOKEN`` when one is configured.
+"""
 
 import asyncio
+import hmac
 import time
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from payflow.accounts.roles import Action, can
+from payflow.accounts.selectors import bearer_token_from_header
 
 READINESS_TIMEOUT_SECONDS = 2.0
 
@@ -23,9 +33,27 @@ def _database_answers() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    finally:
+    except Exception:
         # A probe must not keep a broken connection around for the next request.
-        connection.close_if_unusable_or_obsolete()
+        connection.close()
+        raise
+
+
+def _token_matches(request, expected: str) -> bool:
+    if not expected:
+        return False
+    offered = bearer_token_from_header(request.headers.get("Authorization", "")) or ""
+    return hmac.compare_digest(offered.encode(), expected.encode())
+
+
+def _may_see_details(request) -> bool:
+    """Error texts name hosts and databases: only the readiness token or an admin sees them."""
+    if _token_matches(request, settings.PAYFLOW_READYZ_TOKEN):
+        return True
+    try:
+        return can(request.user, Action.USE_ADMIN)
+    except Exception:  # noqa: BLE001 - the session store may be the thing that is down
+        return False
 
 
 async def _channel_layer_answers() -> None:
@@ -56,13 +84,25 @@ async def readyz(request):
             "status": "unavailable",
             "failed": sorted(failed),
             "checks": checks,
-            "errors": failed,
             "message": "Not ready: " + ", ".join(sorted(failed)) + " did not answer.",
         }
-        return JsonResponse(body, status=503)
+        if await sync_to_async(_may_see_details)(request):
+            body["errors"] = failed
+        return JsonResponse(body, status=503, headers={"Retry-After": "5"})
     return JsonResponse({"status": "ready", "checks": checks})
 
 
 @never_cache
 def metrics_view(request):
+    if settings.PAYFLOW_METRICS_TOKEN and not _token_matches(
+        request, settings.PAYFLOW_METRICS_TOKEN
+    ):
+        return JsonResponse(
+            {
+                "code": "not_authenticated",
+                "message": "Send 'Authorization: Bearer <PAYFLOW_METRICS_TOKEN>'.",
+                "fields": {},
+            },
+            status=401,
+        )
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)

@@ -32,3 +32,8 @@ PAYOUT_TRANSITIONS = Counter(
     "payflow_payout_transitions_total", "Payout batch status changes", ["source", "target"]
 )
 CHAOS_INJECTIONS = Counter("payflow_chaos_injections_total", "Failures injected by chaos", ["kind"])
+LOGIN_ATTEMPTS = Counter(
+    "payflow_login_attempts_total",
+    "Login attempts by outcome: succeeded, failed (wrong credentials), locked (throttled)",
+    ["outcome"],
+)

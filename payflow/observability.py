@@ -94,6 +94,23 @@ class RequestMetricsMiddleware(SyncAndAsyncMiddleware):
         return response
 
 
+_QUERY_VALUE = re.compile(r"([?&][^=&\s'\"#]+=)[^&\s'\"#]*")
+
+
+def redact_query_values(text: str) -> str:
+    """'/stream?token=abc&x=1' -> '/stream?token=[redacted]&x=[redacted]': tokens and secrets
+    travel in query strings, so no log line keeps any query value."""
+    return _QUERY_VALUE.sub(r"\1[redacted]", text) if "?" in text else text
+
+
+def redact_query_strings(logger, method_name, event_dict):
+    """structlog processor: every string value in the line gets its query values redacted."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and "=" in value:
+            event_dict[key] = redact_query_values(value)
+    return event_dict
+
+
 def configure_logging(*, level: str, json_lines: bool) -> dict:
     """Configure structlog; return Django's LOGGING dict (stdlib lines go through structlog too)."""
     shared_processors = [
@@ -106,6 +123,7 @@ def configure_logging(*, level: str, json_lines: bool) -> dict:
         processors=[
             *shared_processors,
             structlog.stdlib.PositionalArgumentsFormatter(),
+            redact_query_strings,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
@@ -128,7 +146,7 @@ def configure_logging(*, level: str, json_lines: bool) -> dict:
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     renderer,
                 ],
-                "foreign_pre_chain": shared_processors,
+                "foreign_pre_chain": [*shared_processors, redact_query_strings],
             }
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},

@@ -1,18 +1,5 @@
 """WebSocket routes of every app, gathered for the ASGI router."""
 
-import importlib
+from transactions.routing import websocket_urlpatterns as transaction_streams
 
-WEBSOCKET_APPS = ["transactions", "chaos"]
-
-
-def websocket_urlpatterns() -> list:
-    patterns = []
-    for app in WEBSOCKET_APPS:
-        try:
-            module = importlib.import_module(f"{app}.routing")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.routing":
-                raise
-            continue
-        patterns.extend(module.websocket_urlpatterns)
-    return patterns
+websocket_urlpatterns = [*transaction_streams]

@@ -23,14 +23,58 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = 0) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}.") from exc
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}.")
+    return number
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}.") from exc
+    if not number >= minimum or number == float("inf"):
+        raise ImproperlyConfigured(f"{name} must be a finite number >= {minimum}, got {value!r}.")
+    return number
+
+
+# Every variable PayFlow reads, each read once below. A variable with one of PayFlow's own
+# prefixes that is not listed here is a typo or a leftover: start-up stops and names it.
+KNOWN_VARIABLES = {
+    "PAYFLOW_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "REDIS_PREFIX",
+    "SQLITE_PATH", "CSRF_TRUSTED_ORIGINS", "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
+    "LOG_LEVEL", "LOG_FORMAT", "TIME_ZONE", "PAYFLOW_DEMO_PASSWORD", "PAYFLOW_DEMO_TRAFFIC_RATE",
+    "CHAOS_ENABLED", "CHAOS_TIMEOUT_SECONDS", "PAYMENT_AMOUNT_CEILING_MINOR",
+    "IDEMPOTENCY_KEY_TTL_HOURS", "PAYOUT_CALENDAR", "PAYOUT_BANK_TIME_ZONE", "PAYOUT_CUTOFF",
+    "STREAM_QUEUE_CAPACITY", "STREAM_REPLAY_MAX_EVENTS", "STREAM_REPLAY_MAX_SECONDS",
+    "STREAM_HEARTBEAT_SECONDS", "STREAM_RELAY_ENABLED", "STREAM_SLOW_CLIENT_SECONDS",
+    "STREAM_WRITE_BUFFER_BYTES", "STREAM_SOCKET_SNDBUF_BYTES", "STREAM_RELAY_POLL_SECONDS",
+    "PAYMENT_STUCK_AFTER_SECONDS", "LOGIN_FAILURE_LIMIT", "LOGIN_FAILURE_WINDOW_SECONDS",
+    "PAYFLOW_TRUSTED_PROXIES", "PAYFLOW_READYZ_TOKEN", "PAYFLOW_METRICS_TOKEN",
+    "PAYFLOW_MAX_BODY_BYTES", "PAYFLOW_MAX_UPLOAD_BYTES",
+    "PAYFLOW_TEST_FAST_PASSWORD_HASHER",  # the test suite's; ignored in production
+}  # fmt: skip
+OWN_PREFIXES = ("PAYFLOW_", "STREAM_", "CHAOS_", "PAYOUT_", "PAYMENT_", "IDEMPOTENCY_", "LOGIN_")
+_unknown = sorted(
+    name for name in os.environ if name.startswith(OWN_PREFIXES) and name not in KNOWN_VARIABLES
+)
+if _unknown:
+    raise ImproperlyConfigured(
+        "Unknown configuration variable(s): "
+        + ", ".join(_unknown)
+        + ". See the configuration table in README.md."
+    )
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -74,7 +118,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "payflow.apps.PayFlowAdminConfig",  # django.contrib.admin with the role-gated site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -94,19 +138,28 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so an outage met by any layer (sessions, auth, logging) still answers 503.
+    "payflow.middleware.ServiceUnavailableMiddleware",
     "payflow.observability.RequestIdMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "payflow.observability.RequestMetricsMiddleware",
+    "payflow.middleware.InputGuardMiddleware",
     "chaos.middleware.ChaosMiddleware",
+    "payflow.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "payflow.middleware.StripTrailingSlashMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "payflow.middleware.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "payflow.middleware.PageAccessMiddleware",
+    "payflow.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "payflow.urls"
@@ -121,6 +174,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "payflow.accounts.context_processors.role",
@@ -181,6 +235,11 @@ if env_bool("PAYFLOW_TEST_FAST_PASSWORD_HASHER", False) and not PRODUCTION:
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Login throttling (payflow.accounts.throttle): per account and per client address.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=1)
+# Proxies whose X-Forwarded-Proto / X-Forwarded-For are believed (addresses or CIDR networks).
+PAYFLOW_TRUSTED_PROXIES = env_list("PAYFLOW_TRUSTED_PROXIES", [])
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -211,6 +270,26 @@ STORAGES = {
 }
 
 # --- Security -------------------------------------------------------------------------------
+from django.utils.csp import CSP  # noqa: E402
+
+# Django's built-in CSP: scripts and styles from PayFlow's own origin, anything inline only with
+# the per-request nonce (templates use {{ csp_nonce }}; htmx gets it through htmx-config).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],  # includes the same-origin WebSocket in CSP level 3
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+PAYFLOW_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -227,8 +306,14 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
 
 # --- Logging: a request id on every line; JSON lines in production ---------------------------
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "console")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}."
+    )
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "console").strip().lower()
+if LOG_FORMAT not in {"json", "console"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'console', got {LOG_FORMAT!r}.")
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 # RequestIdMiddleware has already validated or minted X-Request-ID; structlog binds that one.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
@@ -240,15 +325,40 @@ LOGGING = configure_logging(level=LOG_LEVEL, json_lines=LOG_FORMAT == "json")
 PAYFLOW_DEMO_PASSWORD = os.environ.get("PAYFLOW_DEMO_PASSWORD", "")
 PAYFLOW_DEMO_TRAFFIC_RATE = env_int("PAYFLOW_DEMO_TRAFFIC_RATE", 5)
 CHAOS_ENABLED = env_bool("CHAOS_ENABLED", default=not PRODUCTION)
-CHAOS_TIMEOUT_SECONDS = env_int("CHAOS_TIMEOUT_SECONDS", 12)  # an injected hang, then 504
-PAYMENT_AMOUNT_CEILING_MINOR = env_int("PAYMENT_AMOUNT_CEILING_MINOR", 100_000_000_000)
-IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+CHAOS_TIMEOUT_SECONDS = env_int("CHAOS_TIMEOUT_SECONDS", 12, minimum=1)  # a hang, then 504
+PAYMENT_AMOUNT_CEILING_MINOR = env_int("PAYMENT_AMOUNT_CEILING_MINOR", 100_000_000_000, minimum=1)
+# Keys are kept at least a day, whatever is configured: a retry may come that late.
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=24)
+# A payment processing longer than this needs a person (the overview, ?stuck=true).
+PAYMENT_STUCK_AFTER_SECONDS = env_int("PAYMENT_STUCK_AFTER_SECONDS", 15 * 60, minimum=1)
 PAYOUT_CALENDAR = os.environ.get("PAYOUT_CALENDAR", "US")
 # "" = the PAYOUT_CALENDAR bank's own zone (America/New_York, Europe/Berlin, Europe/London).
 PAYOUT_BANK_TIME_ZONE = os.environ.get("PAYOUT_BANK_TIME_ZONE", "")
 PAYOUT_CUTOFF = os.environ.get("PAYOUT_CUTOFF", "17:00")
-STREAM_QUEUE_CAPACITY = env_int("STREAM_QUEUE_CAPACITY", 500)
+STREAM_QUEUE_CAPACITY = env_int("STREAM_QUEUE_CAPACITY", 500, minimum=1)
 STREAM_REPLAY_MAX_EVENTS = env_int("STREAM_REPLAY_MAX_EVENTS", 10_000)
 STREAM_REPLAY_MAX_SECONDS = env_int("STREAM_REPLAY_MAX_SECONDS", 15 * 60)
-STREAM_HEARTBEAT_SECONDS = env_int("STREAM_HEARTBEAT_SECONDS", 15)
+STREAM_HEARTBEAT_SECONDS = env_int("STREAM_HEARTBEAT_SECONDS", 15, minimum=1)
 STREAM_RELAY_ENABLED = env_bool("STREAM_RELAY_ENABLED", True)
+STREAM_SLOW_CLIENT_SECONDS = env_float("STREAM_SLOW_CLIENT_SECONDS", 30.0, minimum=0.1)
+STREAM_WRITE_BUFFER_BYTES = env_int("STREAM_WRITE_BUFFER_BYTES", 64 * 1024, minimum=1024)
+STREAM_SOCKET_SNDBUF_BYTES = env_int("STREAM_SOCKET_SNDBUF_BYTES", 64 * 1024, minimum=1024)
+# The relay polls the outbox: often on SQLite; PostgreSQL wakes it with LISTEN/NOTIFY first.
+STREAM_RELAY_POLL_SECONDS = env_float(
+    "STREAM_RELAY_POLL_SECONDS",
+    0.05 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 1.0,
+    minimum=0.01,
+)
+
+# Probes: /readyz shows dependency error texts only with this bearer token (or to an admin);
+# /metrics asks for its token when one is set.
+PAYFLOW_READYZ_TOKEN = os.environ.get("PAYFLOW_READYZ_TOKEN", "")
+PAYFLOW_METRICS_TOKEN = os.environ.get("PAYFLOW_METRICS_TOKEN", "")
+
+# --- Request limits (payflow.middleware) ------------------------------------------------------
+# Bodies over the limit answer 413 payload_too_large; multipart uploads are allowed only under
+# the upload prefixes, which get the larger upload limit (bank statements are files).
+PAYFLOW_MAX_BODY_BYTES = env_int("PAYFLOW_MAX_BODY_BYTES", 1024 * 1024)
+PAYFLOW_MAX_UPLOAD_BYTES = env_int("PAYFLOW_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+PAYFLOW_UPLOAD_PATH_PREFIXES = ["/api/v1/bank-statements"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = PAYFLOW_MAX_BODY_BYTES

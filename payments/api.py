@@ -2,13 +2,14 @@
 
 from typing import Annotated, Literal
 
+from django.conf import settings
 from django.http import JsonResponse
 from ninja import Field, Header, Query, Router, Schema
 from pydantic import AwareDatetime, ConfigDict, StrictBool, StrictInt, StrictStr
 
 from payflow.accounts.roles import Action
-from payflow.api import needs
-from payflow.currencies import CURRENCIES
+from payflow.api import CURRENCY_ENUM, CURSOR_DOC, needs
+from payflow.currencies import CURRENCIES, MAX_MINOR_AMOUNT
 from payments.errors import PaymentInvalid
 from payments.selectors import (
     MAX_PAGE_SIZE,
@@ -39,8 +40,17 @@ class BeneficiaryIn(Schema):
 
 class PaymentCreateIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    amount: StrictInt = Field(description="Minor units of the currency: 1250 USD is 12.50.")
-    currency: StrictStr = Field(description="ISO 4217 code, e.g. USD, EUR, JPY, KWD.")
+    amount: StrictInt = Field(
+        description="Minor units of the currency: 1250 USD is 12.50.",
+        json_schema_extra={
+            "exclusiveMinimum": 0,
+            "exclusiveMaximum": settings.PAYMENT_AMOUNT_CEILING_MINOR,
+        },
+    )
+    currency: StrictStr = Field(
+        description="ISO 4217 code, e.g. USD, EUR, JPY, KWD.",
+        json_schema_extra={"enum": sorted(CURRENCIES)},
+    )
     beneficiary: BeneficiaryIn
     method: Literal["card", "ach", "sepa", "wire"]
     description: StrictStr = ""
@@ -70,14 +80,14 @@ class TransitionIn(Schema):
 
 class PaymentListQuery(Schema):
     status: StatusName | None = None
-    currency: str | None = Field(None, max_length=3)
+    currency: str | None = Field(None, max_length=3, json_schema_extra=CURRENCY_ENUM)
     created_from: AwareDatetime | None = None
     created_to: AwareDatetime | None = None
-    amount_min: int | None = Field(None, ge=0)
-    amount_max: int | None = Field(None, ge=0)
+    amount_min: int | None = Field(None, ge=0, le=MAX_MINOR_AMOUNT)
+    amount_max: int | None = Field(None, ge=0, le=MAX_MINOR_AMOUNT)
     q: str = Field("", max_length=100, description="Payment id prefix or beneficiary name.")
     stuck: bool = Field(False, description="Only payments processing for too long.")
-    cursor: str | None = Field(None, max_length=200)
+    cursor: str | None = Field(None, max_length=200, json_schema_extra=CURSOR_DOC)
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 

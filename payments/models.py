@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from payflow.accounts.roles import Action, can
+from payflow.accounts.roles import Action
 from payflow.currencies import CURRENCY_CHOICES, format_money
 from payments.transitions import (
     LEGAL_TRANSITIONS,
@@ -37,13 +37,6 @@ def sources_of(target: str) -> list[str]:
 def action_for_target(target: str) -> Action:
     """The role-checked action a move needs: processor answers are simulations."""
     return Action.SIMULATE if target in PROCESSOR_TARGETS else Action.TRANSITION_PAYMENT
-
-
-def _may(target: str):
-    def permission(instance, user) -> bool:
-        return can(user, action_for_target(target))
-
-    return permission
 
 
 def amount_within_ceiling(payment: "Payment") -> bool:
@@ -127,7 +120,6 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         source=sources_of(PaymentStatus.SUBMITTED),
         target=PaymentStatus.SUBMITTED,
         conditions=[amount_within_ceiling, has_beneficiary],
-        permission=_may(PaymentStatus.SUBMITTED),
     )
     def submit(self):
         pass
@@ -136,7 +128,6 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=sources_of(PaymentStatus.PROCESSING),
         target=PaymentStatus.PROCESSING,
-        permission=_may(PaymentStatus.PROCESSING),
     )
     def start_processing(self):
         pass
@@ -145,7 +136,6 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=sources_of(PaymentStatus.REQUIRES_ACTION),
         target=PaymentStatus.REQUIRES_ACTION,
-        permission=_may(PaymentStatus.REQUIRES_ACTION),
     )
     def require_action(self):
         pass
@@ -154,7 +144,6 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=sources_of(PaymentStatus.SUCCEEDED),
         target=PaymentStatus.SUCCEEDED,
-        permission=_may(PaymentStatus.SUCCEEDED),
     )
     def succeed(self):
         pass
@@ -163,7 +152,6 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=sources_of(PaymentStatus.FAILED),
         target=PaymentStatus.FAILED,
-        permission=_may(PaymentStatus.FAILED),
     )
     def fail(self, *, code: str, message: str):
         self.failure_code = code
@@ -173,7 +161,6 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=sources_of(PaymentStatus.CANCELED),
         target=PaymentStatus.CANCELED,
-        permission=_may(PaymentStatus.CANCELED),
     )
     def cancel(self):
         pass

@@ -35,7 +35,7 @@ MAX_PAGE_SIZE = 200
 
 
 def stuck_after_seconds_default() -> int:
-    return int(getattr(settings, "PAYMENT_STUCK_AFTER_SECONDS", 900))
+    return int(settings.PAYMENT_STUCK_AFTER_SECONDS)
 
 
 # --- what may be done ------------------------------------------------------------------------

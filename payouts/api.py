@@ -4,30 +4,33 @@ from typing import Literal
 
 from django.http import Http404
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from payflow.accounts.roles import Action
-from payflow.api import needs
+from payflow.api import CURRENCY_ENUM, CURSOR_DOC, NON_BLANK_TEXT, needs
 from payflow.exceptions import InvalidInput
 from payouts import selectors, services
-from payouts.models import PayoutBatch
+from payouts.models import BatchStatus, PayoutBatch
 
 router = Router(tags=["payouts"])
 
 
 class ListQuery(Schema):
-    status: str | None = None
-    needs_attention: str | None = None
-    currency: str | None = None
-    settlement_from: str | None = None
-    settlement_to: str | None = None
-    cursor: str | None = None
+    status: str | None = Field(None, json_schema_extra={"enum": list(BatchStatus.values)})
+    needs_attention: str | None = Field(
+        None, json_schema_extra={"enum": ["", "0", "1", "true", "false", "yes", "no", "on", "off"]}
+    )
+    currency: str | None = Field(None, json_schema_extra=CURRENCY_ENUM)
+    settlement_from: str | None = Field(None, json_schema_extra={"format": "date"})
+    settlement_to: str | None = Field(None, json_schema_extra={"format": "date"})
+    cursor: str | None = Field(None, json_schema_extra=CURSOR_DOC)
     limit: int = Field(selectors.DEFAULT_PAGE_SIZE, ge=1, le=selectors.MAX_PAGE_SIZE)
 
 
 class ReconciliationIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     outcome: Literal["settled", "partially_settled", "failed", "returned"]
-    note: str
+    note: str = Field(json_schema_extra={"pattern": NON_BLANK_TEXT, "minLength": 1})
     bank_reference: str = ""
 
 

@@ -9,7 +9,7 @@ from payouts.settlement import CALENDARS, parse_cutoff, parse_time_zone
 @register()
 def check_payout_settings(app_configs=None, **kwargs):
     errors = []
-    calendar = getattr(settings, "PAYOUT_CALENDAR", "US")
+    calendar = settings.PAYOUT_CALENDAR
     if calendar not in CALENDARS:
         errors.append(
             Error(
@@ -18,14 +18,14 @@ def check_payout_settings(app_configs=None, **kwargs):
                 id="payouts.E001",
             )
         )
-    zone = getattr(settings, "PAYOUT_BANK_TIME_ZONE", "")
+    zone = settings.PAYOUT_BANK_TIME_ZONE
     if zone:
         try:
             parse_time_zone(zone)
         except ValueError as exc:
             errors.append(Error(f"PAYOUT_BANK_TIME_ZONE: {exc}", id="payouts.E002"))
     try:
-        parse_cutoff(getattr(settings, "PAYOUT_CUTOFF", "17:00"))
+        parse_cutoff(settings.PAYOUT_CUTOFF)
     except ValueError as exc:
         errors.append(Error(f"PAYOUT_CUTOFF: {exc}", id="payouts.E003"))
     return errors

@@ -130,7 +130,7 @@ def parse_time_zone(value: str) -> ZoneInfo:
 
 
 def default_calendar() -> str:
-    return getattr(settings, "PAYOUT_CALENDAR", "US") or "US"
+    return settings.PAYOUT_CALENDAR or "US"
 
 
 def calendar_rules(calendar: str | None = None) -> CalendarRules:
@@ -140,8 +140,8 @@ def calendar_rules(calendar: str | None = None) -> CalendarRules:
         raise ValueError(f"calendar: unknown calendar {key!r}; use one of {', '.join(CALENDARS)}.")
     label, zone, cutoff = CALENDARS[key]
     if key == default_calendar():
-        zone = getattr(settings, "PAYOUT_BANK_TIME_ZONE", "") or zone
-        cutoff = getattr(settings, "PAYOUT_CUTOFF", "") or cutoff
+        zone = settings.PAYOUT_BANK_TIME_ZONE or zone
+        cutoff = settings.PAYOUT_CUTOFF or cutoff
     return CalendarRules(
         key=key, label=label, time_zone=parse_time_zone(zone), cutoff=parse_cutoff(cutoff)
     )

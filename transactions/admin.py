@@ -2,22 +2,12 @@
 
 from django.contrib import admin
 
+from payflow.admin_access import RoleGatedReadOnlyAdmin
 from transactions.models import StreamEvent, StreamRelayState, Transaction
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdmin):
+class TransactionAdmin(RoleGatedReadOnlyAdmin):
     list_display = ["public_id", "kind", "amount", "currency", "status", "merchant", "created_at"]
     list_filter = ["kind", "status", "currency"]
     search_fields = ["public_id", "merchant", "payment_ref", "payout_ref"]
@@ -25,7 +15,7 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StreamEvent)
-class StreamEventAdmin(ReadOnlyAdmin):
+class StreamEventAdmin(RoleGatedReadOnlyAdmin):
     list_display = ["id", "kind", "amount", "currency", "status", "merchant", "created_at"]
     list_filter = ["kind", "status"]
     search_fields = ["=id", "merchant"]
@@ -33,5 +23,5 @@ class StreamEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StreamRelayState)
-class StreamRelayStateAdmin(ReadOnlyAdmin):
+class StreamRelayStateAdmin(RoleGatedReadOnlyAdmin):
     list_display = ["last_published_id", "holder", "updated_at"]

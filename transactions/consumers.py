@@ -51,7 +51,7 @@ class TransactionStreamConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def pump_messages(self):
-        slow_after = float(getattr(settings, "STREAM_SLOW_CLIENT_SECONDS", 30))
+        slow_after = float(settings.STREAM_SLOW_CLIENT_SECONDS)
         watch = transport_watch(self.scope)
         try:
             await self.session.open()

@@ -272,10 +272,7 @@ class Relay:
     def __init__(self, *, poll_seconds: float | None = None):
         self.leader_election = uses_leader_election()
         self.postgres = is_postgres()
-        default_poll = 1.0 if self.postgres else 0.05
-        self.poll_seconds = poll_seconds or float(
-            getattr(settings, "STREAM_RELAY_POLL_SECONDS", default_poll)
-        )
+        self.poll_seconds = poll_seconds or float(settings.STREAM_RELAY_POLL_SECONDS)
         self.through: int | None = None
         self.is_publisher = False
         self.state = "starting"
@@ -402,7 +399,7 @@ def current_relay() -> Relay | None:
 def ensure_relay_started() -> Relay | None:
     """Start this process's relay once (daphne has no lifespan); None when turned off."""
     global _relay
-    if not getattr(settings, "STREAM_RELAY_ENABLED", True):
+    if not settings.STREAM_RELAY_ENABLED:
         return None
     if _relay is None:
         _relay = Relay()

@@ -64,8 +64,8 @@ def replay_plan(*, since: int, through: int) -> ReplayPlan:
         # An id from the future (say, a reset database) is capped at the newest event.
         live_after = max(through, min(since, newest_event_id()))
         return ReplayPlan(start_after=through, through=through, gap=None, live_after=live_after)
-    max_events = getattr(settings, "STREAM_REPLAY_MAX_EVENTS", 10_000)
-    max_seconds = getattr(settings, "STREAM_REPLAY_MAX_SECONDS", 900)
+    max_events = settings.STREAM_REPLAY_MAX_EVENTS
+    max_seconds = settings.STREAM_REPLAY_MAX_SECONDS
     missed = StreamEvent.objects.filter(id__gt=since, id__lte=through)
     window_start = since + 1
     oldest_by_count = list(

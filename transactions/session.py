@@ -72,9 +72,9 @@ class StreamSession:
         self.filters = request.filters
         self.since = request.since
         self.transport = transport
-        capacity = capacity or getattr(settings, "STREAM_QUEUE_CAPACITY", 500)
+        capacity = capacity or settings.STREAM_QUEUE_CAPACITY
         self.buffer = StreamBuffer(capacity)
-        self.heartbeat_seconds = float(getattr(settings, "STREAM_HEARTBEAT_SECONDS", 15))
+        self.heartbeat_seconds = float(settings.STREAM_HEARTBEAT_SECONDS)
         self.through = 0
         self.replay_after: int | None = None
         self.replay_through = 0

@@ -40,7 +40,7 @@ def _twisted_tcp_transport(protocol):
 class TransportWatch:
     def __init__(self, tcp=None):
         self.tcp = tcp
-        self.high_water = int(getattr(settings, "STREAM_WRITE_BUFFER_BYTES", 64 * 1024))
+        self.high_water = int(settings.STREAM_WRITE_BUFFER_BYTES)
 
     @classmethod
     def from_send(cls, send) -> "TransportWatch":
@@ -48,7 +48,7 @@ class TransportWatch:
         if isinstance(send, functools.partial) and send.args:
             tcp = _twisted_tcp_transport(send.args[0])
         if tcp is not None:
-            sndbuf = int(getattr(settings, "STREAM_SOCKET_SNDBUF_BYTES", 64 * 1024))
+            sndbuf = int(settings.STREAM_SOCKET_SNDBUF_BYTES)
             # A small kernel buffer makes "the client is not reading" visible to us quickly
             # and bounds kernel memory per stream too.
             with contextlib.suppress(OSError, AttributeError):

@@ -61,7 +61,7 @@ def _frame_id(message: dict) -> int | None:
 
 
 async def sse_frames(session: StreamSession, watch):
-    slow_after = float(getattr(settings, "STREAM_SLOW_CLIENT_SECONDS", 30))
+    slow_after = float(settings.STREAM_SLOW_CLIENT_SECONDS)
     try:
         await session.open()
         yield f"retry: {SSE_RETRY_MS}\n: stream open\n\n".encode()

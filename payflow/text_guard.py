@@ -1,0 +1,31 @@
+"""Model-level backstop for text: no record of PayFlow's apps is saved with a NUL byte or a
+lone surrogate in a text field, whichever path wrote it (a page, the API, a command, a
+service called from a shell). PostgreSQL refuses NUL in text outright; SQLite would keep it.
+The request edge refuses such input first (payflow.middleware); this catches the rest."""
+
+from django.db import models
+from django.db.models.signals import pre_save
+
+from payflow.exceptions import InvalidInput
+from payflow.middleware import bad_character_problem
+
+GUARDED_APPS = {"payments", "payouts", "transactions", "chaos", "accounts"}
+
+
+def refuse_bad_text(sender, instance, raw=False, **kwargs):
+    if raw or sender._meta.app_label not in GUARDED_APPS:
+        return
+    problems = {}
+    for field in sender._meta.concrete_fields:
+        if isinstance(field, models.CharField | models.TextField):
+            value = getattr(instance, field.attname, None)
+            if isinstance(value, str):
+                problem = bad_character_problem(value)
+                if problem:
+                    problems[field.name] = [problem]
+    if problems:
+        raise InvalidInput.for_fields(problems)
+
+
+def connect() -> None:
+    pre_save.connect(refuse_bad_text, dispatch_uid="payflow-refuse-bad-text")
