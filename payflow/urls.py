@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from payflow import health, views
+from payflow.accounts import views as account_views
 from payflow.api import api
 
 PAGE_APPS = ["payments", "payouts", "transactions", "chaos"]
@@ -16,6 +17,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics_view, name="metrics"),
+    path("account/preferences", account_views.preferences_page, name="preferences"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

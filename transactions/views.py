@@ -9,11 +9,12 @@ import json
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import JsonResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 
 from payflow.accounts.decorators import requires
 from payflow.accounts.roles import Action
+from payflow.exceptions import NotFound
 from transactions import selectors
 from transactions.access import stream_access
 from transactions.models import TransactionKind
@@ -40,8 +41,33 @@ def transactions_page(request):
         "kinds": TransactionKind.choices,
         "row_cap": 200,
         "pause_buffer_cap": 1000,
+        "export_query": request.GET.urlencode(),
     }
     return render(request, "transactions/page.html", context)
+
+
+@requires(Action.VIEW)
+def transaction_detail_page(request, public_id: str):
+    try:
+        transaction = selectors.transaction_get(public_id=public_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    context = {
+        "transaction": transaction,
+        "events": selectors.transaction_events(transaction=transaction),
+        "siblings": selectors.transaction_siblings(transaction=transaction),
+    }
+    return render(request, "transactions/detail.html", context)
+
+
+@requires(Action.VIEW)
+def transaction_for_event(request, event_id: int):
+    """Live rows know a stream event id; this leads to the transaction it reports."""
+    try:
+        transaction = selectors.transaction_for_event(event_id=event_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return redirect("transactions:detail", public_id=transaction.public_id)
 
 
 def encode_sse(message: dict, *, event_id: int | None = None) -> bytes:

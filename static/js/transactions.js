@@ -2,7 +2,10 @@
 //
 // Honest about loss: the server tells us what it dropped (`dropped`), what is beyond its replay
 // window (`gap`); we count what we drop ourselves while paused. On reconnect we resume from the
-// last id we saw, so missed events are filled in from the server's table. Wire format: SPEC §5.
+// last id we saw, so missed events are filled in from the server's table. Money, times and
+// status tones come from format.js, so live rows read exactly like the server-rendered ones.
+
+import { formatMoney, formatTime, statusLabel, timeTitle, toneOf } from "./format.js";
 
 const root = document.getElementById("tx-stream");
 
@@ -12,43 +15,8 @@ const RATE_WINDOW_MS = 5000;
 const SILENCE_LIMIT_MS = 45000; // heartbeats come every 15 s; three missed means a dead link
 const CLOSE_NO_RETRY = { 4400: "invalid filter", 4401: "not logged in", 4403: "not allowed" };
 
-const STATUS_BADGES = {
-  ok: ["authorized", "captured", "refunded", "paid", "charged", "succeeded", "settled"],
-  danger: ["declined", "failed", "returned", "canceled", "reversed"],
-  warn: ["requires_action", "partially_settled", "disputed"],
-  info: ["pending", "processing", "submitted", "in_transit"],
-};
-
-function badgeClass(status) {
-  for (const [tone, statuses] of Object.entries(STATUS_BADGES)) {
-    if (statuses.includes(status)) return `badge badge-${tone}`;
-  }
-  return "badge badge-muted";
-}
-
-const formatters = new Map();
-function formatAmount(minor, currency) {
-  let fmt = formatters.get(currency);
-  if (!fmt) {
-    try {
-      fmt = new Intl.NumberFormat(undefined, { style: "currency", currency });
-    } catch {
-      fmt = null;
-    }
-    formatters.set(currency, fmt);
-  }
-  if (!fmt) return `${minor} ${currency}`;
-  const digits = fmt.resolvedOptions().maximumFractionDigits;
-  return fmt.format(Number(minor) / 10 ** digits);
-}
-
 function kindLabel(kind) {
   return kind.charAt(0).toUpperCase() + kind.slice(1);
-}
-
-function timeLabel(iso) {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString([], { hour12: false });
 }
 
 class TransactionsFeed {
@@ -77,7 +45,6 @@ class TransactionsFeed {
     this.countdownTimer = null;
     this.closedForGood = false;
 
-    this.rows.querySelectorAll("tr[data-id]").forEach((row) => this.decorate(row));
     this.pauseButton.addEventListener("click", () => this.togglePause());
     window.addEventListener("offline", () => this.goOffline());
     window.addEventListener("online", () => this.reconnectNow());
@@ -244,33 +211,49 @@ class TransactionsFeed {
     const tr = document.createElement("tr");
     tr.dataset.id = String(event.id);
     tr.className = "tx-new";
-    const cells = [
-      String(event.id),
-      timeLabel(event.created_at),
-      kindLabel(event.kind),
-      event.merchant,
-      formatAmount(event.amount, event.currency),
-    ];
-    cells.forEach((text, index) => {
+    const idCell = document.createElement("td");
+    idCell.className = "num";
+    const link = document.createElement("a");
+    link.href = `/transactions/events/${event.id}`;
+    link.textContent = String(event.id);
+    idCell.appendChild(link);
+    tr.appendChild(idCell);
+
+    const timeCell = document.createElement("td");
+    const time = document.createElement("time");
+    time.dataset.time = "";
+    time.dataset.style = "time";
+    time.setAttribute("datetime", event.created_at);
+    time.title = timeTitle(event.created_at);
+    time.textContent = formatTime(event.created_at, undefined, "time");
+    timeCell.appendChild(time);
+    tr.appendChild(timeCell);
+
+    for (const text of [kindLabel(event.kind), event.merchant]) {
       const td = document.createElement("td");
       td.textContent = text;
-      if (index === 0 || index === 4) td.className = "num";
       tr.appendChild(td);
-    });
+    }
+    const amountCell = document.createElement("td");
+    amountCell.className = "num";
+    const money = document.createElement("span");
+    money.className = "money";
+    money.dataset.money = String(event.amount);
+    money.dataset.currency = event.currency;
+    money.textContent = formatMoney(event.amount, event.currency);
+    amountCell.appendChild(money);
+    tr.appendChild(amountCell);
+
     const statusCell = document.createElement("td");
     const badge = document.createElement("span");
-    badge.className = badgeClass(event.status);
-    badge.textContent = event.status;
+    const tone = toneOf(event.status);
+    badge.className = `badge badge-${tone}`;
+    badge.dataset.status = event.status;
+    badge.dataset.tone = tone;
+    badge.textContent = statusLabel(event.status);
     statusCell.appendChild(badge);
     tr.appendChild(statusCell);
     return tr;
-  }
-
-  decorate(row) {
-    const amount = row.querySelector("[data-amount]");
-    if (amount) amount.textContent = formatAmount(amount.dataset.amount, amount.dataset.currency);
-    const badge = row.querySelector(".badge");
-    if (badge) badge.className = badgeClass(badge.textContent.trim());
   }
 
   togglePause() {
