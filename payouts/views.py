@@ -40,11 +40,19 @@ def _detail_context(request, detail, form=None) -> dict:
 @require_GET
 def payout_list(request):
     filters, errors = selectors.parse_filters(request.GET)
+    sort = None
+    if request.GET.get("sort"):
+        try:
+            sort = selectors.parse_batch_sort(request.GET["sort"])
+        except ValueError as exc:
+            errors["sort"] = [str(exc).removeprefix("sort: ")]
     try:
-        page = selectors.payout_batch_list(filters=filters, cursor=request.GET.get("cursor"))
+        page = selectors.payout_batch_list(
+            filters=filters, cursor=request.GET.get("cursor"), sort=sort
+        )
     except ValueError as exc:
         errors["cursor"] = [str(exc)]
-        page = selectors.payout_batch_list(filters=filters)
+        page = selectors.payout_batch_list(filters=filters, sort=sort)
     partial = request.htmx and request.GET.get("partial") == "table"
     template = "payouts/list.html#table" if partial else "payouts/list.html"
     context = {"page": page, "filters": filters, "errors": errors, "query": filters.as_query()}
