@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "payouts",
     "transactions",
     "chaos",
+    "search",
 ]
 
 MIDDLEWARE = [

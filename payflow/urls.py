@@ -8,7 +8,7 @@ from payflow import health, views
 from payflow.accounts import views as account_views
 from payflow.api import api
 
-PAGE_APPS = ["payments", "payouts", "transactions", "chaos"]
+PAGE_APPS = ["payments", "payouts", "transactions", "chaos", "search"]
 
 urlpatterns = [
     path("", views.home, name="home"),
