@@ -223,7 +223,7 @@ def reconciliation_outcomes_for(batch: PayoutBatch) -> list[str]:
 def payout_batch_detail(*, public_id: str, now: dt.datetime | None = None) -> BatchDetail:
     now = now or timezone.now()
     batch = payout_batch_get(public_id=public_id)
-    items = list(batch.items.select_related("retried_as").order_by("id"))
+    items = list(batch.items.select_related("retried_as", "retry_of").order_by("id"))
     totals = ItemTotals.from_rows((item.status, 1, item.amount) for item in items)
     events = list(
         PayoutBatchEvent.objects.filter(batch=batch)

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from payflow.accounts.decorators import requires
@@ -100,3 +101,13 @@ def payout_item_pay_again(request, item_id):
         return redirect("payouts:detail", batch_id=batch_id)
     messages.success(request, f"Item {item_id} is paid again as {new_item.public_id}.")
     return redirect("payouts:detail", batch_id=new_item.batch.public_id)
+
+
+@requires(Action.VIEW)
+@require_GET
+def payout_item_redirect(request, item_id):
+    """An item's address: its batch's page, scrolled to the item (retries link here)."""
+    item = PayoutItem.objects.select_related("batch").filter(public_id=item_id).first()
+    if item is None:
+        raise Http404(f"No payout item {item_id}.")
+    return redirect(reverse("payouts:detail", args=[item.batch.public_id]) + f"#item-{item_id}")

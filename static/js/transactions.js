@@ -213,6 +213,7 @@ class TransactionsFeed {
     tr.className = "tx-new";
     const idCell = document.createElement("td");
     idCell.className = "num";
+    idCell.dataset.label = "Id";
     const link = document.createElement("a");
     link.href = `/transactions/events/${event.id}`;
     link.textContent = String(event.id);
@@ -220,6 +221,7 @@ class TransactionsFeed {
     tr.appendChild(idCell);
 
     const timeCell = document.createElement("td");
+    timeCell.dataset.label = "Time";
     const time = document.createElement("time");
     time.dataset.time = "";
     time.dataset.style = "time";
@@ -229,13 +231,18 @@ class TransactionsFeed {
     timeCell.appendChild(time);
     tr.appendChild(timeCell);
 
-    for (const text of [kindLabel(event.kind), event.merchant]) {
+    for (const [label, text] of [
+      ["Kind", kindLabel(event.kind)],
+      ["Merchant", event.merchant],
+    ]) {
       const td = document.createElement("td");
+      td.dataset.label = label;
       td.textContent = text;
       tr.appendChild(td);
     }
     const amountCell = document.createElement("td");
     amountCell.className = "num";
+    amountCell.dataset.label = "Amount";
     const money = document.createElement("span");
     money.className = "money";
     money.dataset.money = String(event.amount);
@@ -245,6 +252,7 @@ class TransactionsFeed {
     tr.appendChild(amountCell);
 
     const statusCell = document.createElement("td");
+    statusCell.dataset.label = "Status";
     const badge = document.createElement("span");
     const tone = toneOf(event.status);
     badge.className = `badge badge-${tone}`;
