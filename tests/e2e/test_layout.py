@@ -107,7 +107,8 @@ def test_phone_list_cards_keep_amount_status_and_attention(login, page, viewer, 
         cell = row.locator(f'td[data-label="{label}"]')
         expect(cell).to_be_visible()
         box = cell.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (label, box)
+        assert box["x"] >= 0, (label, box)
+        assert box["x"] + box["width"] <= 390, (label, box)
     page.goto(f"{asgi_server.url}/payments")
     amount = page.locator('td[data-label="Amount"] .money').first
     expect(amount).to_be_visible()
