@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 
 from payflow.accounts.decorators import requires
 from payflow.accounts.roles import Action
-from payflow.exceptions import NotFound
+from payflow.exceptions import InvalidInput, NotFound
 from transactions import selectors
 from transactions.access import stream_access
 from transactions.models import TransactionKind
@@ -58,6 +58,21 @@ def transaction_detail_page(request, public_id: str):
         "siblings": selectors.transaction_siblings(transaction=transaction),
     }
     return render(request, "transactions/detail.html", context)
+
+
+@requires(Action.VIEW)
+def related_transactions(request):
+    """The transactions of one payment or payout batch: a fragment other pages load by URL."""
+    try:
+        query = selectors.parse_transaction_query(request.GET)
+    except InvalidInput as exc:
+        return render(request, "transactions/_related.html", {"error": exc}, status=422)
+    rows, more = [], False
+    if query.payment_ref or query.payout_ref:
+        rows, cursor = selectors.transaction_list(query=query, cursor=None, limit=20)
+        more = cursor is not None
+    context = {"rows": rows, "more": more, "query": query}
+    return render(request, "transactions/_related.html", context)
 
 
 @requires(Action.VIEW)

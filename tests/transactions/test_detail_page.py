@@ -75,3 +75,13 @@ def test_transactions_page_rows_use_the_one_formatter(client, viewer):
     assert ">15:31:20</time>" in html
     assert 'class="badge badge-danger" data-status="declined"' in html
     assert "filled in after a reconnect" not in html
+
+
+def test_a_payment_page_leads_to_its_transactions(client, viewer):
+    client.force_login(viewer)
+    t = make(payment_ref="pay_xyz")
+    make(payment_ref="pay_other")
+    html = client.get("/transactions/related?payment_ref=pay_xyz").content.decode()
+    assert f'href="/transactions/{t.public_id}"' in html
+    assert "pay_other" not in html
+    assert client.get("/transactions/related?payment_ref=bad%20ref").status_code == 422
