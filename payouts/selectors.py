@@ -346,3 +346,46 @@ def _export_chunk(chunk, decimal_string, utc_iso):
             batch.bank_time_zone,
             utc_iso(batch.settlement_deadline),
         ]
+
+
+def settlement_calendar(*, month: dt.date | None = None, now: dt.datetime | None = None):
+    """The month's weeks with, per expected settlement date (a bank date), how many batches
+    settle, how many are settled and how many are overdue: one grouped query."""
+    from django.db.models import Q
+
+    from payflow.charts import month_grid
+    from payouts.transitions import UNCONFIRMED
+
+    now = now or timezone.now()
+    today = now.date()
+    first = (month or today).replace(day=1)
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    rows = (
+        PayoutBatch.objects.filter(
+            expected_settlement_date__gte=first, expected_settlement_date__lt=after
+        )
+        .values("expected_settlement_date")
+        .annotate(
+            batches=Count("id"),
+            settled=Count("id", filter=Q(status=BatchStatus.SETTLED)),
+            overdue=Count(
+                "id", filter=Q(status__in=list(UNCONFIRMED), settlement_deadline__lte=now)
+            ),
+        )
+        .order_by()
+    )
+    days = {
+        row["expected_settlement_date"]: {
+            "batches": row["batches"],
+            "settled": row["settled"],
+            "overdue": row["overdue"],
+        }
+        for row in rows
+    }
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    return {
+        "first": first,
+        "weeks": month_grid(first, days, today=today),
+        "previous": previous,
+        "next": after,
+    }

@@ -57,7 +57,23 @@ def payout_list(request):
     partial = request.htmx and request.GET.get("partial") == "table"
     template = "payouts/list.html#table" if partial else "payouts/list.html"
     context = {"page": page, "filters": filters, "errors": errors, "query": filters.as_query()}
+    if not partial:
+        context["cal"] = selectors.settlement_calendar(month=_month(request, errors), now=page.now)
     return _render(request, template, context, now=page.now)
+
+
+def _month(request, errors):
+    """``?month=YYYY-MM`` for the settlement calendar (this month when absent or invalid)."""
+    import datetime as dt
+
+    raw = (request.GET.get("month") or "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw + "-01")
+    except ValueError:
+        errors["month"] = [f"{raw!r} is not a month; use YYYY-MM."]
+        return None
 
 
 @requires(Action.VIEW)

@@ -61,6 +61,26 @@ def transaction_detail_page(request, public_id: str):
 
 
 @requires(Action.VIEW)
+def volume_chart(request):
+    """The volume and failure-rate chart (a live section body on the overview and this page)."""
+    from django.utils import timezone
+
+    from payflow.accounts.selectors import display_prefs
+    from payflow.charts import volume_chart as build
+    from payflow.formatting import format_time
+
+    zone = display_prefs(request).time_zone
+    now = timezone.now()
+    chart = build(
+        selectors.volume_per_minute(minutes=60, now=now),
+        label_of=lambda moment: format_time(moment, zone=zone, style="minutes")[-5:],
+    )
+    response = render(request, "charts/_volume.html", {"chart": chart})
+    response["X-Data-Updated-At"] = now.isoformat()
+    return response
+
+
+@requires(Action.VIEW)
 def related_transactions(request):
     """The transactions of one payment or payout batch: a fragment other pages load by URL."""
     try:

@@ -72,3 +72,22 @@ def test_page_sort_and_export_button(client, viewer):
     assert 'href="/api/v1/payouts/export.csv?sort=status"' in html
     assert "sort: " not in html
     assert "sort: unknown sort" in client.get("/payouts?sort=nope").content.decode()
+
+
+def test_settlement_calendar_counts_batches_per_bank_date(client, viewer):
+    from payouts.models import PayoutBatch
+
+    old = make_batch(
+        items=1, status="in_transit", submitted_at=timezone.now() - dt.timedelta(days=20)
+    )
+    make_batch(items=1)
+    client.force_login(viewer)
+    month = old.expected_settlement_date.strftime("%Y-%m")
+    html = client.get(f"/payouts?month={month}").content.decode()
+    assert 'data-testid="settlement-calendar"' in html
+    day = old.expected_settlement_date.isoformat()
+    assert f"settlement_from={day}&amp;settlement_to={day}" in html
+    same_day = PayoutBatch.objects.filter(expected_settlement_date=old.expected_settlement_date)
+    assert f"{same_day.count()} batch" in html
+    assert "1 overdue" in html
+    assert "not a month" in client.get("/payouts?month=soon").content.decode()
