@@ -142,8 +142,11 @@ def parse_query(raw: str) -> SearchQuery:
     digits = "".join(number_tokens)
     if len(number_tokens) == 1 and digits.isdigit() and len(digits) == 4:
         last4 = digits
-    words = " ".join(word_tokens) if word_tokens else ""
-    if not words and not amounts and text:
+    # A token shaped like an id (pay_…, po_…) is looked up as an id, not as a name: names are
+    # not written that way, and a long id would cost a wide trigram search for nothing.
+    text_words = [token for token in word_tokens if token not in id_prefixes]
+    words = " ".join(text_words) if text_words else ""
+    if not words and not amounts and not id_prefixes and text:
         words = text  # nothing numeric to read: treat it all as text
     return SearchQuery(
         text=text,

@@ -55,7 +55,8 @@ def search(query: s.SearchQuery, *, limit: int = s.PER_KIND_LIMIT) -> list[s.Hit
     if query.last4:
         found = items.filter(account_reference__endswith=query.last4)[:limit]
         hits += [_item_hit(i, s.SCORE_LAST4) for i in found]
-    reference = query.words.strip()
+    # A bank reference may look like an id ("ACH_123"): try the typed text as one as well.
+    reference = (query.words or " ".join(query.id_prefixes)).strip()
     if reference and " " not in reference:
         found = items.filter(bank_reference__iexact=reference)[:limit]
         hits += [_item_hit(i, s.SCORE_REFERENCE) for i in found]
@@ -69,7 +70,7 @@ def search(query: s.SearchQuery, *, limit: int = s.PER_KIND_LIMIT) -> list[s.Hit
         ]
         found = items.filter(recipient_name__icontains=query.words)[:limit]
         hits += [_item_hit(i, s.SCORE_NAME) for i in found]
-        if " " not in reference:
+        if reference and " " not in reference:
             found = items.filter(bank_reference__icontains=reference).exclude(
                 bank_reference__iexact=reference
             )[:limit]

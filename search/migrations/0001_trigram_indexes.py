@@ -1,5 +1,7 @@
-"""Indexes that make search fast on PostgreSQL: pg_trgm GIN indexes for substring and prefix
-matches (names, references, ids, account endings) and btree indexes for exact amounts.
+"""Indexes that make search fast on PostgreSQL: pg_trgm GIN indexes for substring and suffix
+matches (names, references, account endings) and btree indexes for exact amounts. Id prefixes
+need none: Django already gives every unique CharField a ``varchar_pattern_ops`` index
+(``…_like``), which serves ``LIKE 'pay_7Hx%'``.
 
 They live here, not in the apps that own the tables, because they serve search alone. The
 expressions match what Django's lookups send: ``icontains`` is ``UPPER(col::text) LIKE
@@ -17,7 +19,6 @@ INDEXES = [
         "UPPER(beneficiary_name::text) gin_trgm_ops",
         "gin",
     ),
-    ("search_pay_id_trgm", "payments_payment", "(public_id::text) gin_trgm_ops", "gin"),
     (
         "search_pay_account_trgm",
         "payments_payment",
@@ -26,14 +27,12 @@ INDEXES = [
     ),
     ("search_pay_amount", "payments_payment", "amount, currency", "btree"),
     ("search_batch_name_trgm", "payouts_payoutbatch", "UPPER(name::text) gin_trgm_ops", "gin"),
-    ("search_batch_id_trgm", "payouts_payoutbatch", "(public_id::text) gin_trgm_ops", "gin"),
     (
         "search_item_name_trgm",
         "payouts_payoutitem",
         "UPPER(recipient_name::text) gin_trgm_ops",
         "gin",
     ),
-    ("search_item_id_trgm", "payouts_payoutitem", "(public_id::text) gin_trgm_ops", "gin"),
     (
         "search_item_account_trgm",
         "payouts_payoutitem",
@@ -59,7 +58,6 @@ INDEXES = [
         "UPPER(merchant::text) gin_trgm_ops",
         "gin",
     ),
-    ("search_txn_id_trgm", "transactions_transaction", "(public_id::text) gin_trgm_ops", "gin"),
     ("search_txn_amount", "transactions_transaction", "amount, currency", "btree"),
 ]
 

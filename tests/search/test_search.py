@@ -148,3 +148,9 @@ def test_api_and_page(world, client, viewer, viewer_api):
     assert (
         client.get("/search?q=contractors&partial=dropdown").content.decode().startswith("\n<div")
     )
+
+
+def test_a_bank_reference_shaped_like_an_id_is_found(world):
+    PayoutItem.objects.filter(pk=world["item"].pk).update(bank_reference="ACH_9911")
+    results = search_everything("ACH_9911")
+    assert world["item"].public_id in ids(results, "payout_item")
