@@ -34,7 +34,18 @@ def transactions_page(request):
         stream_request, filter_error = parse_stream_request({}), exc
     else:
         filter_error = None
+    # Name every bad field at once (the stream itself stops at the first), and keep the live
+    # feed running unfiltered rather than handing it filters it would refuse.
+    filter_errors = {}
+    if filter_error is not None:
+        try:
+            selectors.parse_transaction_query(request.GET)
+        except InvalidInput as exc:
+            filter_errors = exc.fields
+        filter_errors = filter_errors or {filter_error.field: [filter_error.message]}
     context = {
+        "filter_errors": filter_errors,
+        "stream_query": "" if filter_error is not None else request.GET.urlencode(),
         "events": selectors.recent_events(limit=PAGE_ROWS, filters=stream_request.filters),
         "filters": stream_request.filters,
         "filter_error": filter_error,
