@@ -57,9 +57,18 @@ def payout_list(request):
     partial = request.htmx and request.GET.get("partial") == "table"
     template = "payouts/list.html#table" if partial else "payouts/list.html"
     context = {"page": page, "filters": filters, "errors": errors, "query": filters.as_query()}
-    if not partial:
-        context["cal"] = selectors.settlement_calendar(month=_month(request, errors), now=page.now)
     return _render(request, template, context, now=page.now)
+
+
+@requires(Action.VIEW)
+@require_GET
+def payout_calendar(request):
+    """The settlement calendar: a fragment the list page loads as its own live section, so the
+    list's first page keeps its fixed query count."""
+    errors: dict = {}
+    month = _month(request, errors)
+    context = {"cal": selectors.settlement_calendar(month=month), "errors": errors}
+    return render(request, "payouts/_calendar.html", context)
 
 
 def _month(request, errors):

@@ -83,11 +83,15 @@ def test_settlement_calendar_counts_batches_per_bank_date(client, viewer):
     make_batch(items=1)
     client.force_login(viewer)
     month = old.expected_settlement_date.strftime("%Y-%m")
-    html = client.get(f"/payouts?month={month}").content.decode()
+    assert (
+        'data-refresh-url="/payouts/calendar?month='
+        in client.get(f"/payouts?month={month}").content.decode()
+    )
+    html = client.get(f"/payouts/calendar?month={month}").content.decode()
     assert 'data-testid="settlement-calendar"' in html
     day = old.expected_settlement_date.isoformat()
     assert f"settlement_from={day}&amp;settlement_to={day}" in html
     same_day = PayoutBatch.objects.filter(expected_settlement_date=old.expected_settlement_date)
     assert f"{same_day.count()} batch" in html
     assert "1 overdue" in html
-    assert "not a month" in client.get("/payouts?month=soon").content.decode()
+    assert "not a month" in client.get("/payouts/calendar?month=soon").content.decode()
