@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "payouts",
     "transactions",
     "chaos",
+    "search",
 ]
 
 MIDDLEWARE = [

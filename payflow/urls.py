@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from payflow import health, views
+from payflow.accounts import views as account_views
 from payflow.accounts.decorators import public
 from payflow.accounts.throttle import throttled_login
 from payflow.api import api
@@ -19,12 +20,14 @@ urlpatterns = [
     path("healthz", public(health.healthz), name="healthz"),
     path("readyz", public(health.readyz), name="readyz"),
     path("metrics", public(health.metrics_view), name="metrics"),
+    path("account/preferences", account_views.preferences_page, name="preferences"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("payments.urls")),
     path("", include("payouts.urls")),
     path("", include("transactions.urls")),
     path("", include("chaos.urls")),
+    path("", include("search.urls")),
 ]
 
 

@@ -10,10 +10,14 @@ from pydantic import AwareDatetime, ConfigDict, StrictBool, StrictInt, StrictStr
 from payflow.accounts.roles import Action
 from payflow.api import CURRENCY_ENUM, CURSOR_DOC, needs
 from payflow.currencies import CURRENCIES, MAX_MINOR_AMOUNT
+from payflow.export import csv_response
 from payments.errors import PaymentInvalid
 from payments.selectors import (
     MAX_PAGE_SIZE,
+    PAYMENT_EXPORT_HEADER,
     PaymentFilters,
+    parse_payment_sort,
+    payment_export,
     payment_get,
     payment_history,
     payment_list,
@@ -89,6 +93,12 @@ class PaymentListQuery(Schema):
     stuck: bool = Field(False, description="Only payments processing for too long.")
     cursor: str | None = Field(None, max_length=200, json_schema_extra=CURSOR_DOC)
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    sort: str | None = Field(
+        None,
+        max_length=40,
+        description="created_at, amount, status, beneficiary, method, "
+        "currency; '-' first for descending. Default -created_at.",
+    )
 
 
 def _filters(query: PaymentListQuery) -> PaymentFilters:
@@ -114,9 +124,22 @@ def _filters(query: PaymentListQuery) -> PaymentFilters:
     "/payments", summary="List payments, newest first (cursor pagination)", auth=needs(Action.VIEW)
 )
 def list_payments(request, query: Query[PaymentListQuery]):
-    page = payment_list(filters=_filters(query), cursor=query.cursor, limit=query.limit)
+    sort = parse_payment_sort(query.sort) if query.sort else None
+    page = payment_list(filters=_filters(query), cursor=query.cursor, limit=query.limit, sort=sort)
     items = [payment_as_json(payment, user=request.auth) for payment in page.items]
     return {"items": items, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/payments/export.csv",
+    summary="Every filtered payment as CSV (the list's filters and sort; streamed)",
+    auth=needs(Action.VIEW),
+)
+def export_payments(request, query: Query[PaymentListQuery]):
+    total, rows = payment_export(filters=_filters(query), sort=parse_payment_sort(query.sort))
+    return csv_response(
+        filename="payments.csv", header=PAYMENT_EXPORT_HEADER, rows=rows, total=total
+    )
 
 
 @router.get(

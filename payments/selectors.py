@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from payflow.accounts.roles import can, denial_message
-from payflow.pagination import after_cursor, encode_cursor
+from payflow.pagination import SortSpec, after_cursor, encode_cursor, parse_sort, sorted_page
 from payments.errors import PaymentInvalid, PaymentNotFound
 from payments.models import (
     TRANSITION_METHODS,
@@ -203,10 +203,46 @@ def _filtered(filters: PaymentFilters, *, with_status: bool = True) -> QuerySet[
     return qs
 
 
+PAYMENT_SORTS = {
+    "created_at": "created_at",
+    "amount": "amount",
+    "status": "status",
+    "beneficiary": "beneficiary_name",
+    "method": "method",
+    "currency": "currency",
+}
+DEFAULT_PAYMENT_SORT = "-created_at"
+
+
+def parse_payment_sort(value: str | None) -> SortSpec:
+    """``?sort=amount`` / ``?sort=-created_at``; PaymentInvalid naming ``sort`` otherwise."""
+    try:
+        return parse_sort(value, allowed=PAYMENT_SORTS, default=DEFAULT_PAYMENT_SORT)
+    except ValueError as exc:
+        message = str(exc).removeprefix("sort: ")
+        raise PaymentInvalid(message, fields={"sort": [message]}) from None
+
+
 def payment_list(
-    *, filters: PaymentFilters, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+    *,
+    filters: PaymentFilters,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+    sort: SortSpec | None = None,
 ) -> PaymentPage:
-    """Newest first, keyset-paginated on (created_at, id): one query whatever the page."""
+    """Newest first (or ``sort``), keyset-paginated on (column, id): one query whatever the page."""
+    if sort is not None:
+        try:
+            items, next_cursor = sorted_page(
+                _filtered(filters).select_related("created_by"),
+                sort=sort,
+                cursor=cursor,
+                limit=limit,
+            )
+        except ValueError as exc:
+            message = str(exc).removeprefix("cursor: ")
+            raise PaymentInvalid(message, fields={"cursor": [message]}) from None
+        return PaymentPage(items=items, next_cursor=next_cursor)
     qs = _filtered(filters).select_related("created_by").order_by("-created_at", "-id")
     if cursor:
         try:
@@ -220,6 +256,55 @@ def payment_list(
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1].created_at, items[-1].pk) if len(rows) > limit else None
     return PaymentPage(items=items, next_cursor=next_cursor)
+
+
+PAYMENT_EXPORT_HEADER = [
+    "id",
+    "created_at",
+    "status",
+    "amount",
+    "currency",
+    "amount_minor",
+    "beneficiary",
+    "account_last4",
+    "method",
+    "description",
+    "failure_code",
+    "status_changed_at",
+]
+
+
+def payment_export(*, filters: PaymentFilters, sort: SortSpec):
+    """(total, rows): every filtered payment as CSV cells, read in chunks (memory flat)."""
+    from payflow.export import CHUNK_ROWS
+    from payflow.formatting import decimal_string, utc_iso
+
+    qs = _filtered(filters).order_by(*sort.order_by())
+    total = qs.count()
+    fields = ["public_id", "created_at", "status", "amount", "currency", "beneficiary_name"]
+    fields += ["beneficiary_account", "method", "description", "failure_code"]
+    fields += ["status_changed_at"]
+
+    def cells():
+        for row in qs.values_list(*fields).iterator(chunk_size=CHUNK_ROWS):
+            public_id, created, status, amount, currency, name, account, *rest = row
+            method, description, failure_code, changed = rest
+            yield [
+                public_id,
+                utc_iso(created),
+                status,
+                decimal_string(amount, currency),
+                currency,
+                amount,
+                name,
+                account[-4:],
+                method,
+                description,
+                failure_code,
+                utc_iso(changed),
+            ]
+
+    return total, cells()
 
 
 def payment_status_counts(*, filters: PaymentFilters) -> dict[str, int]:

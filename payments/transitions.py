@@ -72,8 +72,8 @@ FAILURE_CODES: dict[str, str] = {
 }
 
 _FINAL_REASONS = {
-    S.SUCCEEDED: "A succeeded payment is final; money that moved is returned with a refund, "
-    "not by changing its status.",
+    S.SUCCEEDED: "A succeeded payment is final; its status does not change. "
+    "Refunds are not available yet.",
     S.FAILED: "A failed payment is final; create a new payment to try again.",
     S.CANCELED: "A canceled payment is final; create a new payment if it is still needed.",
 }

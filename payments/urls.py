@@ -7,6 +7,7 @@ app_name = "payments"
 urlpatterns = [
     path("payments", views.payment_list_page, name="list"),
     path("payments/new", views.payment_new_page, name="new"),
+    path("payments/export.csv", views.payment_export_page, name="export"),
     path("payments/<str:public_id>", views.payment_detail_page, name="detail"),
     path(
         "payments/<str:public_id>/transitions",

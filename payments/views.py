@@ -21,6 +21,7 @@ from payments.errors import (
 )
 from payments.forms import PaymentFilterForm, PaymentForm, TransitionForm
 from payments.selectors import (
+    parse_payment_sort,
     payment_actions,
     payment_attention,
     payment_get,
@@ -52,8 +53,9 @@ def _list_context(request) -> dict:
     form = PaymentFilterForm(request.GET)
     form.is_valid()  # errors are shown next to their fields; valid filters still apply
     filters = form.filters()
+    sort = parse_payment_sort(request.GET.get("sort")) if request.GET.get("sort") else None
     page = payment_list(
-        filters=filters, cursor=request.GET.get("cursor") or None, limit=LIST_PAGE_SIZE
+        filters=filters, cursor=request.GET.get("cursor") or None, limit=LIST_PAGE_SIZE, sort=sort
     )
     counts = payment_status_counts(filters=filters)
     query = request.GET.copy()
@@ -190,3 +192,22 @@ def payment_transition_action(request, public_id: str):
         return redirect("payments:detail", public_id=public_id)
     context = _detail_context(request, _get_or_404(public_id), error=error)
     return _render_fresh(request, "payments/detail.html#detail_body", context)
+
+
+@requires(Action.VIEW)
+def payment_export_page(request):
+    """The Export button: every payment the page's filters and sort select, as streamed CSV."""
+    from payflow.export import csv_response
+    from payments.selectors import PAYMENT_EXPORT_HEADER, payment_export
+
+    form = PaymentFilterForm(request.GET)
+    form.is_valid()  # the same filters the list applies (invalid ones ignored, as there)
+    try:
+        sort = parse_payment_sort(request.GET.get("sort"))
+    except PaymentInvalid as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:list")
+    total, rows = payment_export(filters=form.filters(), sort=sort)
+    return csv_response(
+        filename="payments.csv", header=PAYMENT_EXPORT_HEADER, rows=rows, total=total
+    )

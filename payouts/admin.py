@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from payflow.accounts.roles import Action, can
 from payflow.admin_access import RoleGatedReadOnlyAdmin, RoleGatedReadOnlyInline
+from payflow.formatting import plural
 from payouts.attention import action_required_q, batch_attention
 from payouts.forms import ReconciliationForm
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem
@@ -105,7 +106,7 @@ class PayoutBatchAdmin(RoleGatedReadOnlyAdmin):
     @admin.display(description="Total")
     def total(self, batch):
         totals = getattr(batch, "totals", None) or item_totals_for([batch.pk])[batch.pk]
-        return f"{money(totals.amount, batch.currency)} ({totals.count} items)"
+        return f"{money(totals.amount, batch.currency)} ({plural(totals.count, 'item')})"
 
     # Read-only (RoleGatedReadOnlyAdmin): batches come from the payout pipeline, not hand-made.
     def has_reconcile_permission(self, request):

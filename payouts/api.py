@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 from payflow.accounts.roles import Action
 from payflow.api import CURRENCY_ENUM, CURSOR_DOC, NON_BLANK_TEXT, needs
 from payflow.exceptions import InvalidInput
+from payflow.export import csv_response
 from payouts import selectors, services
 from payouts.models import BatchStatus, PayoutBatch
 
@@ -25,6 +26,7 @@ class ListQuery(Schema):
     settlement_to: str | None = Field(None, json_schema_extra={"format": "date"})
     cursor: str | None = Field(None, json_schema_extra=CURSOR_DOC)
     limit: int = Field(selectors.DEFAULT_PAGE_SIZE, ge=1, le=selectors.MAX_PAGE_SIZE)
+    sort: str | None = Field(None, max_length=40)
 
 
 class ReconciliationIn(Schema):
@@ -128,10 +130,13 @@ def detail_json(detail: selectors.BatchDetail) -> dict:
 )
 def list_payouts(request, query: Query[ListQuery]):
     filters, errors = selectors.parse_filters(query.dict())
+    sort = _sort(query.sort, errors) if query.sort else None
     if errors:
         raise InvalidInput.for_fields(errors)
     try:
-        page = selectors.payout_batch_list(filters=filters, cursor=query.cursor, limit=query.limit)
+        page = selectors.payout_batch_list(
+            filters=filters, cursor=query.cursor, limit=query.limit, sort=sort
+        )
     except ValueError as exc:
         raise InvalidInput(str(exc), fields={"cursor": [str(exc)]}) from exc
     return {
@@ -139,6 +144,30 @@ def list_payouts(request, query: Query[ListQuery]):
         "next_cursor": page.next_cursor,
         "needs_attention_count": page.needs_attention_count,
     }
+
+
+def _sort(value, errors):
+    try:
+        return selectors.parse_batch_sort(value)
+    except ValueError as exc:
+        errors["sort"] = [str(exc).removeprefix("sort: ")]
+        return None
+
+
+@router.get(
+    "/payouts/export.csv",
+    summary="Every filtered payout batch as CSV (the list's filters and sort; streamed)",
+    auth=needs(Action.VIEW),
+)
+def export_payouts(request, query: Query[ListQuery]):
+    filters, errors = selectors.parse_filters(query.dict())
+    sort = _sort(query.sort, errors)
+    if errors:
+        raise InvalidInput.for_fields(errors)
+    total, rows = selectors.payout_batch_export(filters=filters, sort=sort)
+    return csv_response(
+        filename="payouts.csv", header=selectors.BATCH_EXPORT_HEADER, rows=rows, total=total
+    )
 
 
 @router.get(

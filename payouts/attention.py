@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, Q
 
+from payflow.formatting import plural
 from payouts.transitions import UNCONFIRMED, BatchStatus, ItemStatus
 
 NONE, INFO, WARNING, ACTION_REQUIRED = "none", "info", "warning", "action_required"
@@ -110,14 +111,14 @@ def batch_attention(batch, totals: ItemTotals, now: dt.datetime) -> Attention:
     if status in NEEDS_RECONCILIATION and not is_reconciled(batch):
         if status == BatchStatus.PARTIALLY_SETTLED:
             reason = (
-                f"{failed_items} of {totals.count} items failed or were returned "
+                f"{failed_items} of {plural(totals.count, 'item')} failed or were returned "
                 f"({_money(totals.unsuccessful_amount, currency)}); reconcile with the bank "
                 "before paying them again."
             )
         elif status == BatchStatus.FAILED:
             reason = (
-                f"The batch failed ({totals.count} items, {_money(totals.amount, currency)}); "
-                "reconcile with the bank before paying again."
+                f"The batch failed ({plural(totals.count, 'item')}, "
+                f"{_money(totals.amount, currency)}); reconcile with the bank before paying again."
             )
         else:
             reason = (
@@ -145,8 +146,8 @@ def batch_attention(batch, totals: ItemTotals, now: dt.datetime) -> Attention:
     if failed_items:
         return Attention(
             WARNING,
-            f"{failed_items} of {totals.count} items failed; reconcile once the bank confirms "
-            "the rest.",
+            f"{failed_items} of {plural(totals.count, 'item')} failed; reconcile once the bank "
+            "confirms the rest.",
         )
     today_at_bank = now.astimezone(batch.rules.time_zone).date()
     if today_at_bank == batch.expected_settlement_date:

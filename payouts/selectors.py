@@ -15,7 +15,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from payflow.currencies import CURRENCIES
-from payflow.pagination import after_cursor, encode_cursor
+from payflow.pagination import SortSpec, after_cursor, encode_cursor, parse_sort, sorted_page
 from payouts.attention import Attention, ItemTotals, action_required_q, batch_attention
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
 from payouts.services import retry_refusal
@@ -133,21 +133,44 @@ def needs_attention_count(now: dt.datetime | None = None) -> int:
     return PayoutBatch.objects.filter(action_required_q(now or timezone.now())).count()
 
 
+BATCH_SORTS = {
+    "submitted_at": "submitted_at",
+    "expected_settlement_date": "expected_settlement_date",
+    "status": "status",
+    "name": "name",
+    "currency": "currency",
+}
+DEFAULT_BATCH_SORT = "-submitted_at"
+
+
+def parse_batch_sort(value: str | None) -> SortSpec:
+    """``?sort=expected_settlement_date`` etc.; ValueError("sort: ...") for anything else."""
+    return parse_sort(value, allowed=BATCH_SORTS, default=DEFAULT_BATCH_SORT)
+
+
 def payout_batch_list(
     *,
     filters: BatchFilters,
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
     now: dt.datetime | None = None,
+    sort: SortSpec | None = None,
 ) -> BatchPage:
-    """One page of batches, newest submission first. Raises ValueError for a bad cursor."""
+    """One page of batches, newest submission first (or ``sort``). ValueError for a bad cursor."""
     now = now or timezone.now()
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    batches = filtered_batches(filters, now).order_by("-submitted_at", "-id")
-    if cursor:
-        batches = after_cursor(batches, cursor, time_field="submitted_at")
-    page = list(batches[: limit + 1])
-    more, page = len(page) > limit, page[:limit]
+    if sort is not None:
+        page, next_cursor = sorted_page(
+            filtered_batches(filters, now), sort=sort, cursor=cursor, limit=limit
+        )
+        more = next_cursor is not None
+    else:
+        batches = filtered_batches(filters, now).order_by("-submitted_at", "-id")
+        if cursor:
+            batches = after_cursor(batches, cursor, time_field="submitted_at")
+        page = list(batches[: limit + 1])
+        more, page = len(page) > limit, page[:limit]
+        next_cursor = encode_cursor(page[-1].submitted_at, page[-1].pk) if more and page else None
     totals = item_totals_for([batch.pk for batch in page])
     rows = [
         BatchRow(batch, totals[batch.pk], batch_attention(batch, totals[batch.pk], now))
@@ -155,7 +178,7 @@ def payout_batch_list(
     ]
     return BatchPage(
         rows=rows,
-        next_cursor=encode_cursor(page[-1].submitted_at, page[-1].pk) if more and page else None,
+        next_cursor=next_cursor,
         needs_attention_count=needs_attention_count(now),
         now=now,
     )
@@ -200,7 +223,7 @@ def reconciliation_outcomes_for(batch: PayoutBatch) -> list[str]:
 def payout_batch_detail(*, public_id: str, now: dt.datetime | None = None) -> BatchDetail:
     now = now or timezone.now()
     batch = payout_batch_get(public_id=public_id)
-    items = list(batch.items.select_related("retried_as").order_by("id"))
+    items = list(batch.items.select_related("retried_as", "retry_of").order_by("id"))
     totals = ItemTotals.from_rows((item.status, 1, item.amount) for item in items)
     events = list(
         PayoutBatchEvent.objects.filter(batch=batch)
@@ -259,3 +282,110 @@ def payout_attention_summary(*, limit: int = 5) -> dict:
 
 def latest_reconciliations(batch: PayoutBatch) -> list[PayoutReconciliation]:
     return list(batch.reconciliations.order_by("-id"))
+
+
+BATCH_EXPORT_HEADER = [
+    "id",
+    "name",
+    "status",
+    "currency",
+    "amount",
+    "amount_minor",
+    "items",
+    "rail",
+    "business_days",
+    "submitted_at",
+    "expected_settlement_date",
+    "bank_time_zone",
+    "settlement_deadline",
+]
+
+
+def payout_batch_export(*, filters: BatchFilters, sort: SortSpec, now: dt.datetime | None = None):
+    """(total, rows): every filtered batch with its item totals, in chunks (memory flat).
+
+    The expected settlement date is the bank's business date, so it is written as a date with
+    the bank's zone beside it; instants are ISO 8601 UTC.
+    """
+    from payflow.export import CHUNK_ROWS
+    from payflow.formatting import decimal_string, utc_iso
+
+    now = now or timezone.now()
+    batches = filtered_batches(filters, now).order_by(*sort.order_by())
+    total = batches.count()
+
+    def cells():
+        chunk: list[PayoutBatch] = []
+        for batch in batches.iterator(chunk_size=CHUNK_ROWS):
+            chunk.append(batch)
+            if len(chunk) >= CHUNK_ROWS:
+                yield from _export_chunk(chunk, decimal_string, utc_iso)
+                chunk = []
+        if chunk:
+            yield from _export_chunk(chunk, decimal_string, utc_iso)
+
+    return total, cells()
+
+
+def _export_chunk(chunk, decimal_string, utc_iso):
+    totals = item_totals_for([batch.pk for batch in chunk])
+    for batch in chunk:
+        t = totals[batch.pk]
+        yield [
+            batch.public_id,
+            batch.name,
+            batch.status,
+            batch.currency,
+            decimal_string(t.amount, batch.currency),
+            t.amount,
+            t.count,
+            batch.rail,
+            batch.business_days,
+            utc_iso(batch.submitted_at),
+            batch.expected_settlement_date.isoformat(),
+            batch.bank_time_zone,
+            utc_iso(batch.settlement_deadline),
+        ]
+
+
+def settlement_calendar(*, month: dt.date | None = None, now: dt.datetime | None = None):
+    """The month's weeks with, per expected settlement date (a bank date), how many batches
+    settle, how many are settled and how many are overdue: one grouped query."""
+    from django.db.models import Q
+
+    from payflow.charts import month_grid
+    from payouts.transitions import UNCONFIRMED
+
+    now = now or timezone.now()
+    today = now.date()
+    first = (month or today).replace(day=1)
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    rows = (
+        PayoutBatch.objects.filter(
+            expected_settlement_date__gte=first, expected_settlement_date__lt=after
+        )
+        .values("expected_settlement_date")
+        .annotate(
+            batches=Count("id"),
+            settled=Count("id", filter=Q(status=BatchStatus.SETTLED)),
+            overdue=Count(
+                "id", filter=Q(status__in=list(UNCONFIRMED), settlement_deadline__lte=now)
+            ),
+        )
+        .order_by()
+    )
+    days = {
+        row["expected_settlement_date"]: {
+            "batches": row["batches"],
+            "settled": row["settled"],
+            "overdue": row["overdue"],
+        }
+        for row in rows
+    }
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    return {
+        "first": first,
+        "weeks": month_grid(first, days, today=today),
+        "previous": previous,
+        "next": after,
+    }

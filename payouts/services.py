@@ -18,6 +18,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from payflow import metrics
 from payflow.currencies import UnknownCurrency, get_currency
 from payflow.exceptions import DomainError
+from payflow.formatting import plural
 from payflow.observability import current_request_id
 from payouts.models import RAIL_CALENDARS, PayoutBatch, PayoutBatchEvent, PayoutItem, Rail
 from payouts.models import PayoutReconciliation as Reconciliation
@@ -256,7 +257,7 @@ def payout_batch_create(
             who,
             submitted_at,
             to_status=BatchStatus.PENDING,
-            reason=f"Submitted {len(items)} items, T+{business_days} on {rules.label}.",
+            reason=f"Submitted {plural(len(items), 'item')}, T+{business_days} on {rules.label}.",
         )
     return batch
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from payflow.formatting import plural
 from payouts.attention import action_required_q
 from payouts.models import PayoutBatch
 from payouts.services import (
@@ -133,7 +134,7 @@ def _play_forward(batch: PayoutBatch, rng: random.Random, failure_rate: float, n
     if failed == len(items):
         move(S.FAILED, "Every item was rejected by the beneficiary banks.")
     elif failed:
-        move(S.PARTIALLY_SETTLED, f"{failed} of {len(items)} items failed.")
+        move(S.PARTIALLY_SETTLED, f"{failed} of {plural(len(items), 'item')} failed.")
     elif rng.random() < failure_rate * 0.1:
         move(S.RETURNED, "The receiving bank returned the batch.")
     else:

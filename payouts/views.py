@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from payflow.accounts.decorators import requires
@@ -40,15 +41,48 @@ def _detail_context(request, detail, form=None) -> dict:
 @require_GET
 def payout_list(request):
     filters, errors = selectors.parse_filters(request.GET)
+    sort = None
+    if request.GET.get("sort"):
+        try:
+            sort = selectors.parse_batch_sort(request.GET["sort"])
+        except ValueError as exc:
+            errors["sort"] = [str(exc).removeprefix("sort: ")]
     try:
-        page = selectors.payout_batch_list(filters=filters, cursor=request.GET.get("cursor"))
+        page = selectors.payout_batch_list(
+            filters=filters, cursor=request.GET.get("cursor"), sort=sort
+        )
     except ValueError as exc:
         errors["cursor"] = [str(exc)]
-        page = selectors.payout_batch_list(filters=filters)
+        page = selectors.payout_batch_list(filters=filters, sort=sort)
     partial = request.htmx and request.GET.get("partial") == "table"
     template = "payouts/list.html#table" if partial else "payouts/list.html"
     context = {"page": page, "filters": filters, "errors": errors, "query": filters.as_query()}
     return _render(request, template, context, now=page.now)
+
+
+@requires(Action.VIEW)
+@require_GET
+def payout_calendar(request):
+    """The settlement calendar: a fragment the list page loads as its own live section, so the
+    list's first page keeps its fixed query count."""
+    errors: dict = {}
+    month = _month(request, errors)
+    context = {"cal": selectors.settlement_calendar(month=month), "errors": errors}
+    return render(request, "payouts/_calendar.html", context)
+
+
+def _month(request, errors):
+    """``?month=YYYY-MM`` for the settlement calendar (this month when absent or invalid)."""
+    import datetime as dt
+
+    raw = (request.GET.get("month") or "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw + "-01")
+    except ValueError:
+        errors["month"] = [f"{raw!r} is not a month; use YYYY-MM."]
+        return None
 
 
 @requires(Action.VIEW)
@@ -92,3 +126,13 @@ def payout_item_pay_again(request, item_id):
         return redirect("payouts:detail", batch_id=batch_id)
     messages.success(request, f"Item {item_id} is paid again as {new_item.public_id}.")
     return redirect("payouts:detail", batch_id=new_item.batch.public_id)
+
+
+@requires(Action.VIEW)
+@require_GET
+def payout_item_redirect(request, item_id):
+    """An item's address: its batch's page, scrolled to the item (retries link here)."""
+    item = PayoutItem.objects.select_related("batch").filter(public_id=item_id).first()
+    if item is None:
+        raise Http404(f"No payout item {item_id}.")
+    return redirect(reverse("payouts:detail", args=[item.batch.public_id]) + f"#item-{item_id}")

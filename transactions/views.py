@@ -9,11 +9,12 @@ import json
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import JsonResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 
 from payflow.accounts.decorators import requires
 from payflow.accounts.roles import Action
+from payflow.exceptions import InvalidInput, NotFound
 from transactions import selectors
 from transactions.access import stream_access
 from transactions.models import TransactionKind
@@ -33,15 +34,86 @@ def transactions_page(request):
         stream_request, filter_error = parse_stream_request({}), exc
     else:
         filter_error = None
+    # Name every bad field at once (the stream itself stops at the first), and keep the live
+    # feed running unfiltered rather than handing it filters it would refuse.
+    filter_errors = {}
+    if filter_error is not None:
+        try:
+            selectors.parse_transaction_query(request.GET)
+        except InvalidInput as exc:
+            filter_errors = exc.fields
+        filter_errors = filter_errors or {filter_error.field: [filter_error.message]}
     context = {
+        "filter_errors": filter_errors,
+        "stream_query": "" if filter_error is not None else request.GET.urlencode(),
         "events": selectors.recent_events(limit=PAGE_ROWS, filters=stream_request.filters),
         "filters": stream_request.filters,
         "filter_error": filter_error,
         "kinds": TransactionKind.choices,
         "row_cap": 200,
         "pause_buffer_cap": 1000,
+        "export_query": request.GET.urlencode(),
     }
     return render(request, "transactions/page.html", context)
+
+
+@requires(Action.VIEW)
+def transaction_detail_page(request, public_id: str):
+    try:
+        transaction = selectors.transaction_get(public_id=public_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    context = {
+        "transaction": transaction,
+        "events": selectors.transaction_events(transaction=transaction),
+        "siblings": selectors.transaction_siblings(transaction=transaction),
+    }
+    return render(request, "transactions/detail.html", context)
+
+
+@requires(Action.VIEW)
+def volume_chart(request):
+    """The volume and failure-rate chart (a live section body on the overview and this page)."""
+    from django.utils import timezone
+
+    from payflow.accounts.selectors import display_prefs
+    from payflow.charts import volume_chart as build
+    from payflow.formatting import format_time
+
+    zone = display_prefs(request).time_zone
+    now = timezone.now()
+    chart = build(
+        selectors.volume_per_minute(minutes=60, now=now),
+        label_of=lambda moment: format_time(moment, zone=zone, style="minutes")[-5:],
+    )
+    response = render(request, "charts/_volume.html", {"chart": chart})
+    response["X-Data-Updated-At"] = now.isoformat()
+    return response
+
+
+@requires(Action.VIEW)
+def related_transactions(request):
+    """The transactions of one payment or payout batch: a fragment other pages load by URL."""
+    try:
+        query = selectors.parse_transaction_query(request.GET)
+    except InvalidInput as exc:
+        return render(request, "transactions/_related.html", {"error": exc}, status=422)
+    rows, more = [], False
+    if query.payment_ref or query.payout_ref:
+        rows, cursor = selectors.transaction_list(query=query, cursor=None, limit=20)
+        more = cursor is not None
+    context = {"rows": rows, "more": more, "query": query}
+    return render(request, "transactions/_related.html", context)
+
+
+@requires(Action.VIEW)
+def transaction_for_event(request, event_id: int):
+    """Live rows know a stream event id; this leads to the transaction it reports."""
+    try:
+        transaction = selectors.transaction_for_event(event_id=event_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return redirect("transactions:detail", public_id=transaction.public_id)
 
 
 def encode_sse(message: dict, *, event_id: int | None = None) -> bytes:

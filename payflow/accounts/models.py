@@ -40,3 +40,21 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class DisplayPreference(models.Model):
+    """How one person reads money and time: a display time zone and a number locale.
+
+    Blank means "not chosen": the time zone then follows the browser (the ``pf_tz`` cookie that
+    static/js/shell.js sets) and the locale follows the browser's Accept-Language.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="display_preference"
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
+    locale = models.CharField(max_length=16, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.time_zone or 'browser zone'}, {self.locale or 'browser locale'}"

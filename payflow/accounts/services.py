@@ -18,3 +18,22 @@ def api_token_revoke(*, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+
+
+def display_preference_set(*, user, time_zone: str, locale: str):
+    """Save a person's display time zone and locale ("" for either: follow the browser)."""
+    from payflow import formatting
+    from payflow.accounts.models import DisplayPreference
+    from payflow.exceptions import InvalidInput
+
+    errors = {}
+    if time_zone and not formatting.valid_time_zone(time_zone):
+        errors["time_zone"] = [f"{time_zone!r} is not an IANA time zone such as Europe/Berlin."]
+    if locale and locale not in formatting.LOCALES:
+        errors["locale"] = ["Choose one of the listed number formats."]
+    if errors:
+        raise InvalidInput.for_fields(errors)
+    preference, _ = DisplayPreference.objects.update_or_create(
+        user=user, defaults={"time_zone": time_zone, "locale": locale}
+    )
+    return preference

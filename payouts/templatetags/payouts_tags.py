@@ -1,37 +1,53 @@
-"""Template helpers for payouts: money with the currency's exponent, status badge classes."""
+"""Template helpers for payouts: money with the currency's exponent, status badges.
+
+Badge tones come from the one status-tone map (payflow/formatting.py); a batch past its
+settlement deadline without the bank's confirmation shows an "Overdue" badge, never a calm one.
+"""
 
 from django import template
+from django.utils import timezone
+from django.utils.html import format_html
 
-from payflow.currencies import UnknownCurrency, format_money
+from payflow import formatting
+from payouts.attention import is_overdue
 
 register = template.Library()
-
-BADGES = {
-    "settled": "badge-ok",
-    "partially_settled": "badge-warn",
-    "requires_reconciliation": "badge-warn",
-    "failed": "badge-danger",
-    "returned": "badge-danger",
-    "processing": "badge-info",
-    "in_transit": "badge-info",
-    "pending": "badge-muted",
-}
 
 
 @register.filter
 def money(amount, currency):
-    """Minor units -> "1,234.56 USD" (JPY 0 decimals, KWD 3)."""
-    try:
-        return format_money(int(amount or 0), currency)
-    except UnknownCurrency:
-        return f"{amount} {currency} (minor units)"
+    """Minor units -> "1,234.56 USD" (JPY 0 decimals, KWD 3). Pages use {% money %} instead,
+    which also follows the reader's number format."""
+    return formatting.format_money(int(amount or 0), str(currency))
 
 
 @register.filter
 def status_badge(status) -> str:
-    return BADGES.get(str(status), "badge-muted")
+    return f"badge-{formatting.tone_of(status)}"
 
 
 @register.filter
 def status_label(status) -> str:
-    return str(status).replace("_", " ").capitalize()
+    return formatting.status_label(status)
+
+
+@register.simple_tag
+def batch_badge(batch, now=None):
+    """The batch's status badge, plus an Overdue badge once the deadline has passed unconfirmed."""
+    status = formatting.tone_of(batch.status)
+    html = format_html(
+        '<span class="badge badge-{}" data-status="{}" data-tone="{}">{}</span>',
+        status,
+        batch.status,
+        status,
+        batch.get_status_display(),
+    )
+    if is_overdue(batch, now or timezone.now()):
+        tone = formatting.tone_of("overdue")
+        html += format_html(
+            ' <span class="badge badge-{}" data-status="overdue" data-tone="{}"'
+            ' data-testid="overdue-badge">Overdue</span>',
+            tone,
+            tone,
+        )
+    return html

@@ -2,7 +2,10 @@
 //
 // Honest about loss: the server tells us what it dropped (`dropped`), what is beyond its replay
 // window (`gap`); we count what we drop ourselves while paused. On reconnect we resume from the
-// last id we saw, so missed events are filled in from the server's table. Wire format: SPEC §5.
+// last id we saw, so missed events are filled in from the server's table. Money, times and
+// status tones come from format.js, so live rows read exactly like the server-rendered ones.
+
+import { formatMoney, formatTime, statusLabel, timeTitle, toneOf } from "./format.js";
 
 const root = document.getElementById("tx-stream");
 
@@ -11,44 +14,12 @@ const BACKOFF_CAP_S = 30;
 const RATE_WINDOW_MS = 5000;
 const SILENCE_LIMIT_MS = 45000; // heartbeats come every 15 s; three missed means a dead link
 const CLOSE_NO_RETRY = { 4400: "invalid filter", 4401: "not logged in", 4403: "not allowed" };
-
-const STATUS_BADGES = {
-  ok: ["authorized", "captured", "refunded", "paid", "charged", "succeeded", "settled"],
-  danger: ["declined", "failed", "returned", "canceled", "reversed"],
-  warn: ["requires_action", "partially_settled", "disputed"],
-  info: ["pending", "processing", "submitted", "in_transit"],
-};
-
-function badgeClass(status) {
-  for (const [tone, statuses] of Object.entries(STATUS_BADGES)) {
-    if (statuses.includes(status)) return `badge badge-${tone}`;
-  }
-  return "badge badge-muted";
-}
-
-const formatters = new Map();
-function formatAmount(minor, currency) {
-  let fmt = formatters.get(currency);
-  if (!fmt) {
-    try {
-      fmt = new Intl.NumberFormat(undefined, { style: "currency", currency });
-    } catch {
-      fmt = null;
-    }
-    formatters.set(currency, fmt);
-  }
-  if (!fmt) return `${minor} ${currency}`;
-  const digits = fmt.resolvedOptions().maximumFractionDigits;
-  return fmt.format(Number(minor) / 10 ** digits);
-}
+const DEGRADED_QUIET_MS = 30000; // no drop for this long: back to "Live", the banner clears
+const STATUS_RE = /^[a-z][a-z0-9_]{0,31}$/;
+const CURRENCY_RE = /^[A-Z]{3}$/;
 
 function kindLabel(kind) {
   return kind.charAt(0).toUpperCase() + kind.slice(1);
-}
-
-function timeLabel(iso) {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString([], { hour12: false });
 }
 
 class TransactionsFeed {
@@ -76,8 +47,14 @@ class TransactionsFeed {
     this.retryTimer = null;
     this.countdownTimer = null;
     this.closedForGood = false;
+    this.lastDropAt = 0;
+    this.missed = []; // [first_id, last_id] ranges the server dropped, to load on request
+    this.resumeFrom = null;
+    this.loadMissedButton = el.querySelector("[data-load-missed]");
+    this.streamError = el.querySelector("[data-stream-error]");
+    this.loadMissedButton?.addEventListener("click", () => this.loadMissed());
+    el.querySelector("[data-tx-filters]")?.addEventListener("submit", (event) => this.checkFilters(event));
 
-    this.rows.querySelectorAll("tr[data-id]").forEach((row) => this.decorate(row));
     this.pauseButton.addEventListener("click", () => this.togglePause());
     window.addEventListener("offline", () => this.goOffline());
     window.addEventListener("online", () => this.reconnectNow());
@@ -93,10 +70,24 @@ class TransactionsFeed {
     if (this.statusText.textContent !== text) this.statusText.textContent = text;
   }
 
+  // Live, but say so honestly: paused by you, or the server is dropping events for this page.
+  setLive() {
+    if (this.paused) return this.setState("paused", `Paused: ${this.pauseBuffer.length} new events held`);
+    if (this.lastDropAt && Date.now() - this.lastDropAt < DEGRADED_QUIET_MS) {
+      return this.setState("degraded", "Degraded: the server is dropping events for this page");
+    }
+    return this.setState("live", "Live");
+  }
+
+  connected() {
+    return ["live", "paused", "degraded"].includes(this.el.dataset.state);
+  }
+
   streamUrl(kind) {
     const params = new URLSearchParams(this.query);
     params.delete("since");
-    if (this.lastId) params.set("since", String(this.lastId));
+    if (this.resumeFrom !== null) params.set("since", String(this.resumeFrom));
+    else if (this.lastId) params.set("since", String(this.lastId));
     const path = kind === "ws" ? this.el.dataset.wsUrl : this.el.dataset.sseUrl;
     if (kind === "sse") return `${path}?${params}`;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -115,7 +106,7 @@ class TransactionsFeed {
       if (this.socket !== socket) return;
       this.attempt = 0;
       this.lastMessageAt = Date.now();
-      this.setState("live", "Live");
+      this.setLive();
     });
     socket.addEventListener("message", (message) => {
       if (this.socket === socket) this.handle(JSON.parse(message.data));
@@ -137,7 +128,7 @@ class TransactionsFeed {
     this.socket = source;
     source.onopen = () => {
       this.attempt = 0;
-      this.setState("live", "Live");
+      this.setLive();
     };
     for (const type of ["events", "dropped", "gap", "heartbeat", "closing"]) {
       source.addEventListener(type, (message) => this.handle(JSON.parse(message.data)));
@@ -188,9 +179,10 @@ class TransactionsFeed {
         return this.receive(message.events);
       case "dropped":
         this.bump("dropped-server", message.count);
-        return this.warn(
-          `the server dropped ${message.count} events (ids ${message.first_id}–${message.last_id}) because this page fell behind the feed.`,
-        );
+        this.lastDropAt = Date.now();
+        this.missed.push([message.first_id, message.last_id]);
+        if (this.connected()) this.setLive();
+        return this.showDrops();
       case "gap":
         this.gapNotice.hidden = false;
         this.gapNotice.textContent = `Events ${message.from_id}–${message.to_id} are older than the replay window and were not replayed; the table continues from the newest.`;
@@ -200,7 +192,8 @@ class TransactionsFeed {
         return;
       case "closing":
       case "error":
-        this.warn(message.message || "the server closed the stream.");
+        this.streamError.hidden = false;
+        this.streamError.textContent = message.message || "The server closed the stream; reconnecting.";
         return;
       default:
         return;
@@ -208,6 +201,16 @@ class TransactionsFeed {
   }
 
   receive(events) {
+    const back = events.filter((event) => event.id <= this.lastId && this.takeMissed(event.id));
+    if (back.length) this.renderBack(back);
+    if (this.loadingMissed && events.length) {
+      const newest = events[events.length - 1].id;
+      this.missed = this.missed.filter(([, last]) => last > newest);
+      if (!this.missed.length) {
+        this.loadingMissed = false;
+        this.showDrops();
+      }
+    }
     const fresh = events.filter((event) => event.id > this.lastId);
     if (!fresh.length) return;
     this.lastId = fresh[fresh.length - 1].id;
@@ -244,33 +247,129 @@ class TransactionsFeed {
     const tr = document.createElement("tr");
     tr.dataset.id = String(event.id);
     tr.className = "tx-new";
-    const cells = [
-      String(event.id),
-      timeLabel(event.created_at),
-      kindLabel(event.kind),
-      event.merchant,
-      formatAmount(event.amount, event.currency),
-    ];
-    cells.forEach((text, index) => {
+    const idCell = document.createElement("td");
+    idCell.className = "num";
+    idCell.dataset.label = "Id";
+    const link = document.createElement("a");
+    link.href = `/transactions/events/${event.id}`;
+    link.textContent = String(event.id);
+    idCell.appendChild(link);
+    tr.appendChild(idCell);
+
+    const timeCell = document.createElement("td");
+    timeCell.dataset.label = "Time";
+    const time = document.createElement("time");
+    time.dataset.time = "";
+    time.dataset.style = "time";
+    time.setAttribute("datetime", event.created_at);
+    time.title = timeTitle(event.created_at);
+    time.textContent = formatTime(event.created_at, undefined, "time");
+    timeCell.appendChild(time);
+    tr.appendChild(timeCell);
+
+    for (const [label, text] of [
+      ["Kind", kindLabel(event.kind)],
+      ["Merchant", event.merchant],
+    ]) {
       const td = document.createElement("td");
+      td.dataset.label = label;
       td.textContent = text;
-      if (index === 0 || index === 4) td.className = "num";
       tr.appendChild(td);
-    });
+    }
+    const amountCell = document.createElement("td");
+    amountCell.className = "num";
+    amountCell.dataset.label = "Amount";
+    const money = document.createElement("span");
+    money.className = "money";
+    money.dataset.money = String(event.amount);
+    money.dataset.currency = event.currency;
+    money.textContent = formatMoney(event.amount, event.currency);
+    amountCell.appendChild(money);
+    tr.appendChild(amountCell);
+
     const statusCell = document.createElement("td");
+    statusCell.dataset.label = "Status";
     const badge = document.createElement("span");
-    badge.className = badgeClass(event.status);
-    badge.textContent = event.status;
+    const tone = toneOf(event.status);
+    badge.className = `badge badge-${tone}`;
+    badge.dataset.status = event.status;
+    badge.dataset.tone = tone;
+    badge.textContent = statusLabel(event.status);
     statusCell.appendChild(badge);
     tr.appendChild(statusCell);
     return tr;
   }
 
-  decorate(row) {
-    const amount = row.querySelector("[data-amount]");
-    if (amount) amount.textContent = formatAmount(amount.dataset.amount, amount.dataset.currency);
-    const badge = row.querySelector(".badge");
-    if (badge) badge.className = badgeClass(badge.textContent.trim());
+  takeMissed(id) {
+    const range = this.missed.find(([first, last]) => first <= id && id <= last);
+    if (!range || this.rows.querySelector(`tr[data-id="${id}"]`)) return false;
+    return true;
+  }
+
+  // Missed events loaded back go where their id puts them, not on top.
+  renderBack(events) {
+    this.rows.querySelector("tr[data-empty]")?.remove();
+    for (const event of events) {
+      const row = this.row(event);
+      const after = [...this.rows.rows].find((tr) => Number(tr.dataset.id) < event.id);
+      if (after) this.rows.insertBefore(row, after);
+      else this.rows.appendChild(row);
+    }
+    while (this.rows.rows.length > this.rowCap) this.rows.deleteRow(-1);
+    this.bump("received", events.length);
+    this.loaded = (this.loaded || 0) + events.length;
+    this.showDrops();
+  }
+
+  showDrops() {
+    const total = this.counts["dropped-server"];
+    if (!total) return;
+    const [first, last] = this.missed[this.missed.length - 1] || [0, 0];
+    const loaded = this.loaded ? ` ${this.loaded} loaded back.` : "";
+    this.warn(
+      `the server dropped ${total.toLocaleString()} events for this page since it opened (latest ids ${first}–${last}) because it fell behind the feed. They are still in the transactions table.${loaded}`,
+    );
+    if (this.loadMissedButton) this.loadMissedButton.hidden = !this.missed.length;
+  }
+
+  // Replay from just before the oldest dropped event through the server's existing resume.
+  loadMissed() {
+    if (!this.missed.length) return;
+    this.resumeFrom = Math.min(...this.missed.map(([first]) => first)) - 1;
+    this.loadingMissed = true;
+    this.loadMissedButton.hidden = true;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) socket.close();
+    this.attempt = 0;
+    this.connect();
+    this.resumeFrom = null;
+  }
+
+  // Inline filter check: every bad field named at once, and the feed keeps running.
+  checkFilters(event) {
+    const form = event.target;
+    const problems = [];
+    const statuses = form.status.value.split(",").map((v) => v.trim().toLowerCase()).filter(Boolean);
+    const badStatus = statuses.filter((v) => !STATUS_RE.test(v));
+    if (badStatus.length) problems.push(`status: ${badStatus.join(", ")} is not a status name`);
+    const currencies = form.currency.value.split(",").map((v) => v.trim().toUpperCase()).filter(Boolean);
+    const badCurrency = currencies.filter((v) => !CURRENCY_RE.test(v));
+    if (badCurrency.length) problems.push(`currency: ${badCurrency.join(", ")} is not a 3-letter ISO 4217 code`);
+    const min = form.min_amount.value.trim();
+    if (min && !/^[0-9]+$/.test(min)) problems.push(`min_amount: ${min} is not a whole number of minor units`);
+    const box = this.el.querySelector("[data-filter-check]");
+    for (const name of ["status", "currency", "min_amount"]) {
+      form[name].removeAttribute("aria-invalid");
+    }
+    if (!problems.length) {
+      box.hidden = true;
+      return;
+    }
+    event.preventDefault();
+    for (const problem of problems) form[problem.split(":")[0]].setAttribute("aria-invalid", "true");
+    box.hidden = false;
+    box.textContent = `Filters not applied (the feed keeps running): ${problems.join("; ")}.`;
   }
 
   togglePause() {
@@ -283,6 +382,7 @@ class TransactionsFeed {
       this.pauseBuffer = [];
       this.setCount("buffered", 0);
     }
+    if (this.connected()) this.setLive();
   }
 
   warn(text) {
@@ -310,7 +410,13 @@ class TransactionsFeed {
       this.freshness.classList.toggle("is-stale", age > 30);
     }
     const state = this.el.dataset.state;
-    if (state === "live" && this.socket && now - this.lastMessageAt > SILENCE_LIMIT_MS) {
+    if (this.lastDropAt && now - this.lastDropAt >= DEGRADED_QUIET_MS) {
+      this.lastDropAt = 0;
+      if (!this.missed.length) this.warning.hidden = true;
+      if (state === "degraded") this.setLive();
+    }
+    if (this.paused && state === "paused") this.setLive();
+    if (this.connected() && this.socket && now - this.lastMessageAt > SILENCE_LIMIT_MS) {
       // No heartbeat for too long: the link is dead even if the socket has not noticed.
       const socket = this.socket;
       this.socket = null;

@@ -33,11 +33,12 @@ def test_payments_and_payouts_needing_a_person_are_counted_and_linked(viewer_cli
 
     html = viewer_client.get("/").content.decode()
 
-    assert "Action required: 1 payment waiting for action." in html
+    # A viewer cannot act on them: the overview says who can.
+    assert "Needs an operator: 1 payment waiting for action." in html
     assert 'href="/payments?status=requires_action"' in html
     assert 'href="/payments?stuck=1"' in html
     assert "to Globex" in html
-    assert "Action required: 1 payout batch needs a person." in html
+    assert "Needs an operator: 1 payout batch needs a person." in html
     assert 'href="/payouts?needs_attention=1"' in html
 
 

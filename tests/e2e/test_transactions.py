@@ -28,7 +28,7 @@ def test_page_shows_live_events_pauses_resumes_and_survives_a_restart(
     for event_id in live:
         expect(row(page, event_id)).to_be_visible(timeout=LIVE_TIMEOUT)
     expect(page.locator("tbody[data-rows] tr").first).to_have_attribute("data-id", str(live[-1]))
-    expect(row(page, live[0])).to_contain_text("$1,250.00")
+    expect(row(page, live[0])).to_contain_text("1,250.00 USD")  # the code, never "$"
     expect(page.get_by_test_id("count-received")).to_have_text("3")
     screenshot("transactions-live")
 

@@ -246,6 +246,13 @@ def test_requires_action_says_action_required(viewer_client, payment_factory):
     payment = payment_factory(status="requires_action")
     html = viewer_client.get(f"/payments/{payment.public_id}").content.decode()
     assert 'class="attention attention-required"' in html
+    assert "Needs an operator:" in html  # a viewer cannot act on it; says who can
+
+
+def test_requires_action_tells_an_operator_action_required(client, operator, payment_factory):
+    client.force_login(operator)
+    payment = payment_factory(status="requires_action")
+    html = client.get(f"/payments/{payment.public_id}").content.decode()
     assert "Action required:" in html
 
 

@@ -36,7 +36,9 @@ def test_list_states_action_required_and_no_action_required(as_viewer):
     html = as_viewer.get("/payouts").content.decode()
     assert needs.public_id in html
     assert fine.public_id in html
-    assert "Action required: The batch failed" in html
+    # A viewer cannot reconcile: told who can act, not "Action required".
+    assert "Needs an operator: The batch failed" in html
+    assert "Action required: The batch failed" not in html
     assert "No action required" in html
     assert "15,003 JPY" in html  # yen has no minor unit
     assert 'data-testid="needs-attention-count">1<' in html
@@ -75,7 +77,8 @@ def test_detail_shows_timeline_with_skipped_weekend_and_named_holiday(as_viewer)
     assert "Expected settlement · T+2" in html
     assert "after the cut-off" in html
     assert "data-countdown" in html
-    assert "Action required:" in html  # long overdue by now
+    assert "Needs an operator:" in html  # long overdue by now (and a viewer cannot act)
+    assert 'data-testid="overdue-badge"' in html
 
 
 def test_unknown_batch_is_404(as_viewer):

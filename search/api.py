@@ -1,0 +1,23 @@
+"""GET /api/v1/search?q=: payments, payout batches and items, transactions; best first."""
+
+from ninja import Router
+
+from payflow.accounts.roles import Action
+from payflow.api import needs
+from payflow.exceptions import InvalidInput
+from search.engine import MAX_QUERY_LENGTH, search_everything
+
+router = Router(tags=["search"])
+
+
+@router.get(
+    "/search",
+    summary="Search by id or id prefix, name, amount as typed, account last 4, bank reference",
+    auth=needs(Action.VIEW),
+)
+def search(request, q: str = ""):
+    if len(q) > MAX_QUERY_LENGTH:
+        raise InvalidInput.for_fields({"q": [f"At most {MAX_QUERY_LENGTH} characters."]})
+    if not q.strip():
+        raise InvalidInput.for_fields({"q": ["Type something to search for."]})
+    return search_everything(q).as_json()
