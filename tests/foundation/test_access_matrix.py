@@ -27,6 +27,8 @@ _PARAM = re.compile(r"<(?:\w+:)?\w+>|\{\w+\}")
 
 
 def _concrete(route: str) -> str:
+    # An int converter only matches digits; a missing object is still what each role asks for.
+    route = re.sub(r"<int:\w+>", "0", route)
     return "/" + _PARAM.sub("missing", route).lstrip("/")
 
 
