@@ -251,3 +251,11 @@ STREAM_REPLAY_MAX_EVENTS = env_int("STREAM_REPLAY_MAX_EVENTS", 10_000)
 STREAM_REPLAY_MAX_SECONDS = env_int("STREAM_REPLAY_MAX_SECONDS", 15 * 60)
 STREAM_HEARTBEAT_SECONDS = env_int("STREAM_HEARTBEAT_SECONDS", 15)
 STREAM_RELAY_ENABLED = env_bool("STREAM_RELAY_ENABLED", True)
+
+# Live stream resilience (transactions/: relay lease, per-connection backlog). See
+# docs/transactions.md.
+# A relay holder that has not renewed its lease for this long is replaced by another process.
+STREAM_LEASE_SECONDS = env_int("STREAM_LEASE_SECONDS", 5)
+# How far (in event ids) a connection may fall behind the live head, its missed events read
+# from the table as it drains, before its oldest are dropped and reported.
+STREAM_BACKLOG_MAX_EVENTS = env_int("STREAM_BACKLOG_MAX_EVENTS", 10_000)

@@ -42,6 +42,22 @@ async def published_through() -> int:
     return await database_sync_to_async(selectors.relay_high_water_mark)()
 
 
+def supervised(run, name: str) -> asyncio.Task:
+    """Run ``run()`` for the life of the process: restarted (after a pause) if it ever fails."""
+
+    async def forever():
+        while True:
+            try:
+                await run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("stream hub: task %s failed; restarting it", name)
+            await asyncio.sleep(1.0)
+
+    return asyncio.get_running_loop().create_task(forever(), name=name)
+
+
 class StreamHub:
     def __init__(self):
         self.sessions: set = set()
@@ -59,13 +75,16 @@ class StreamHub:
                 return
             ensure_relay_started()
             self.layer = get_channel_layer()
+            # Position first, then join: a batch published in between shows up as a jump in
+            # prev_id and is read from the table. (Both raise during an outage; the next
+            # connection tries again.)
+            through = await published_through()
             await self._join_group()
-            self.through = await published_through()
-            loop = asyncio.get_running_loop()
+            self.through = through
             self._tasks = [
-                loop.create_task(self._receive_loop(), name="stream-hub-receive"),
-                loop.create_task(self._watchdog(), name="stream-hub-watchdog"),
-                loop.create_task(self._probe_loop_lag(), name="stream-loop-lag"),
+                supervised(self._receive_loop, "stream-hub-receive"),
+                supervised(self._watchdog, "stream-hub-watchdog"),
+                supervised(self._probe_loop_lag, "stream-loop-lag"),
             ]
 
     async def _join_group(self) -> None:

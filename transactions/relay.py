@@ -42,6 +42,8 @@ FETCH_LIMIT = 1000
 TICK_SECONDS = 2.0
 LOCK_RETRY_SECONDS = 1.0
 GAP_RECHECK_SECONDS = 0.05
+# Retries after a database or Redis failure never wait longer than this.
+MAX_BACKOFF_SECONDS = 2.0
 
 EVENT_COLUMNS = "id, kind, amount, currency, status, merchant, created_at"
 
@@ -117,7 +119,7 @@ def plan_publish(
 
 
 class Backoff:
-    def __init__(self, *, base: float = 0.5, cap: float = 15.0):
+    def __init__(self, *, base: float = 0.5, cap: float = MAX_BACKOFF_SECONDS):
         self.base, self.cap, self.attempt = base, cap, 0
 
     def next_delay(self) -> float:
@@ -309,7 +311,7 @@ class Relay:
 
     async def publish(self, *, prev_id: int, last_id: int, events: list[dict]) -> None:
         """Send one batch to the group; retries (without advancing) while the layer is down."""
-        backoff = Backoff(base=0.2, cap=5.0)
+        backoff = Backoff(base=0.2)
         message = {"type": "stream.batch", "prev_id": prev_id, "last_id": last_id, "events": events}
         while True:
             try:
