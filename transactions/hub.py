@@ -66,6 +66,7 @@ class StreamHub:
         self.channel: str | None = None
         self.last_message_at = time.monotonic()
         self.dropped_total = 0
+        self.leader_token = 0
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
 
@@ -109,6 +110,10 @@ class StreamHub:
         async with self._lock:
             self.last_message_at = time.monotonic()
             last_id, prev_id = message["last_id"], message["prev_id"]
+            token = message.get("token", 0)
+            if token < self.leader_token:
+                return  # from a relay holder whose lease was taken over: fenced off
+            self.leader_token = token
             if last_id <= self.through:
                 return
             if prev_id > self.through:
