@@ -119,3 +119,34 @@ def test_connecting_while_the_database_is_down_gets_503_json_and_a_closing_messa
     wait_for(lambda: sse.of_type("heartbeat"), what="a stream once the database is back")
     assert sse.status_code == 200
     sse.stop()
+
+
+def test_simulator_survives_a_database_restart(owned_postgres):
+    import os
+    import subprocess
+    import sys
+
+    from tests.server import ROOT
+
+    env = {**os.environ, **owned_postgres.env(), "DJANGO_SETTINGS_MODULE": "payflow.settings"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    simulator = subprocess.Popen(
+        [sys.executable, "manage.py", "simulate", "transactions", "--rate", "50"]
+        + ["--duration", "10", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(lambda: len(owned_postgres.event_ids()) > 20, what="the simulator's first events")
+    owned_postgres.stop()
+    time.sleep(3)
+    owned_postgres.start()
+    restarted_with = len(owned_postgres.event_ids())
+    out, err = simulator.communicate(timeout=30)
+
+    assert simulator.returncode == 0, err
+    assert "Traceback" not in err
+    assert "retrying" in err  # it said what happened
+    assert len(owned_postgres.event_ids()) > restarted_with + 20  # and went on writing
