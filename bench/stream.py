@@ -130,6 +130,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc; children not included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -166,6 +172,10 @@ class Server:
     @property
     def rss_kib(self) -> int:
         return rss_kib(self.process.pid)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> str:
         if self.process.poll() is None:
@@ -252,7 +262,7 @@ def start_baseline(capacity: int) -> Server:
 def loop_lag_histogram(server: Server) -> dict[float, float]:
     import httpx
 
-    text = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5).text
+    text = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=60).text
     buckets = {}
     for line in text.splitlines():
         if line.startswith("payflow_stream_event_loop_lag_seconds_bucket"):
@@ -380,6 +390,7 @@ async def run_feed(
     ingest: str = "",
     servers: list[Server],
     sample: int = 100,
+    disturb=None,
 ) -> dict:
     import httpx
 
@@ -419,7 +430,9 @@ async def run_feed(
     cmd += ["--out", str(out)]
     if ingest:
         cmd += ["--ingest", ingest]
+    cpu_start = sum(server.cpu_seconds for server in servers)
     producer = await asyncio.create_subprocess_exec(*cmd, cwd=ROOT, env=db_env)
+    disturbance = asyncio.create_task(disturb()) if disturb is not None else None
     peak_rss = rss_connected_start
     while producer.returncode is None:
         peak_rss = max(peak_rss, sum(server.rss_kib for server in servers))
@@ -431,6 +444,9 @@ async def run_feed(
     run.draining = True
     run.deadline = time.monotonic() + 30
     await asyncio.gather(*tasks)
+    cpu_used = sum(server.cpu_seconds for server in servers) - cpu_start
+    if disturbance is not None:
+        await disturbance
     await http.aclose()
     rss_end = sum(server.rss_kib for server in servers)
     latencies = sorted(
@@ -457,6 +473,11 @@ async def run_feed(
         "events_sent": run.sent,
         "connect_errors": len(failed) + sum(bool(r.error) for r in results if r not in failed),
         "delivered_total": sum(r.received for r in results),
+        # Server CPU from the first commit until every client had everything (or gave up).
+        "server_cpu_seconds": round(cpu_used, 2),
+        "server_cpu_seconds_per_million_deliveries": round(
+            cpu_used * 1e6 / max(1, sum(r.received for r in results)), 1
+        ),
         "delivered_per_second": round(
             sum(r.received for r in results) / max(0.001, last_receipt - first_commit)
         ),
@@ -697,6 +718,10 @@ def ratios(ours: dict, base: dict) -> dict:
         "p99_latency_ratio": ratio(ours["latency_ms"].get("p99"), base["latency_ms"].get("p99")),
         "memory_per_connection_ratio": ratio(
             ours["memory_per_connection_kib"], base["memory_per_connection_kib"]
+        ),
+        "cpu_per_delivery_ratio": ratio(
+            ours["server_cpu_seconds_per_million_deliveries"],
+            base["server_cpu_seconds_per_million_deliveries"],
         ),
     }
 
