@@ -11,6 +11,11 @@ event-loop lag. Scenarios (``--scenarios``, all by default):
   big        1,000 clients on the embedded server and on the baseline
   slow       the embedded run with 10% slow readers: fast p99, memory, exact drop accounting
   churn      10,000 connect/disconnect cycles: does server memory come back?
+  huge       5,000 clients on one embedded daphne process (every client must get every event)
+  stall      PostgreSQL + Redis, 2 daphne: the relay holder frozen (SIGSTOP) 8 s, then resumed;
+             drops and completeness for fast clients
+  outage     clients replaying 20,000 events when a bench-owned PostgreSQL stops for 5 s and
+             comes back: does every client get every event, and how long does it take?
 
     .venv/bin/python bench/stream.py                 # everything, about 3-4 minutes
     .venv/bin/python bench/stream.py --scenarios embedded,baseline --seconds 5
@@ -35,7 +40,9 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
-ALL_SCENARIOS = ["embedded", "baseline", "postgres", "big", "slow", "churn"]
+ALL_SCENARIOS = [
+    "embedded", "baseline", "postgres", "big", "slow", "churn", "huge", "stall", "outage",
+]  # fmt: skip
 
 
 def parse_args(argv=None):
@@ -59,6 +66,15 @@ def parse_args(argv=None):
     parser.add_argument(
         "--slow-reader-rate", type=float, default=20, help="events/s a slow client processes"
     )
+    parser.add_argument("--huge-clients", type=int, default=5000)
+    parser.add_argument("--huge-rate", type=float, default=5)
+    parser.add_argument("--stall-seconds", type=float, default=8)
+    parser.add_argument(
+        "--stall-lease", type=int, default=30, help="lease during the stall (30: no takeover)"
+    )
+    parser.add_argument("--outage-events", type=int, default=20_000)
+    parser.add_argument("--outage-clients", type=int, default=100)
+    parser.add_argument("--outage-seconds", type=float, default=5)
     parser.add_argument("--churn", type=int, default=10_000, help="connect/disconnect cycles")
     parser.add_argument("--churn-concurrency", type=int, default=50)
     parser.add_argument("--capacity", type=int, default=500, help="per-connection queue")
@@ -471,7 +487,9 @@ async def run_feed(
         "rate": rate,
         "seconds": seconds,
         "events_sent": run.sent,
-        "connect_errors": len(failed) + sum(bool(r.error) for r in results if r not in failed),
+        "connect_errors": len(failed),
+        "client_errors": sum(bool(r.error) for r in results),
+        "client_error_samples": sorted({r.error[:160] for r in results if r.error})[:5],
         "delivered_total": sum(r.received for r in results),
         # Server CPU from the first commit until every client had everything (or gave up).
         "server_cpu_seconds": round(cpu_used, 2),
@@ -527,7 +545,10 @@ def embedded_env(args, tmp: Path) -> dict:
     return payflow_env(f"sqlite:///{db}", "", args.capacity)
 
 
-def feed(args, *, servers, env, token, clients, rate, slow_share=0.0, ingest="", sse_share=None):
+def feed(
+    args, *, servers, env, token, clients, rate, slow_share=0.0, ingest="", sse_share=None,
+    seconds=None, disturb=None,
+):  # fmt: skip
     urls = [f"ws://127.0.0.1:{server.port}" for server in servers]
     idle = sum(server.rss_kib for server in servers)
     lag_before = [loop_lag_histogram(s) for s in servers] if not ingest else []
@@ -540,10 +561,11 @@ def feed(args, *, servers, env, token, clients, rate, slow_share=0.0, ingest="",
             slow_share=slow_share,
             slow_rate=args.slow_reader_rate,
             rate=rate,
-            seconds=args.seconds,
+            seconds=seconds or args.seconds,
             db_env=env,
             ingest=ingest,
             servers=servers,
+            disturb=disturb,
         )
     )
     result["rss_idle_mib"] = round(idle / 1024, 1)
@@ -610,6 +632,134 @@ def scenario_postgres(args, tmp, report):
     finally:
         for server in servers:
             server.stop()
+
+
+def relay_holder_pid(db_url: str) -> int:
+    import psycopg
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with psycopg.connect(db_url) as conn:
+            row = conn.execute(
+                "SELECT holder FROM transactions_streamrelaystate WHERE id = 1"
+            ).fetchone()
+        if row and row[0]:
+            return int(row[0].rsplit(":", 1)[1])
+        time.sleep(0.2)
+    raise RuntimeError("no relay holder")
+
+
+def scenario_stall(args, tmp, report):
+    """The relay holder frozen for --stall-seconds mid-feed: fast clients must drop nothing."""
+    ensure_postgres_database(args.pg_url)
+    env = payflow_env(args.pg_url, args.redis_url, args.capacity)
+    env["STREAM_LEASE_SECONDS"] = str(args.stall_lease)
+    token = prepare_database(env)
+    servers = [start_payflow(env, "stall-a"), start_payflow(env, "stall-b")]
+    try:
+        for server in servers:
+            asyncio.run(warm_up(server, token))
+        holder = relay_holder_pid(args.pg_url)
+
+        async def freeze_holder():
+            await asyncio.sleep(1)
+            os.kill(holder, signal.SIGSTOP)
+            try:
+                await asyncio.sleep(args.stall_seconds)
+            finally:
+                os.kill(holder, signal.SIGCONT)
+
+        result = feed(
+            args, servers=servers, env=env, token=token, clients=args.clients, rate=args.rate,
+            seconds=args.stall_seconds + 4, disturb=freeze_holder,
+        )  # fmt: skip
+        result["stalled_seconds"] = args.stall_seconds
+        result["lease_seconds"] = args.stall_lease
+        report["stall"] = result
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def replay_clients(url: str, origin: str, token: str, clients: int, expected: int) -> dict:
+    """Clients resuming from id 0; each reads as fast as it can until it has ``expected``."""
+    import websockets
+
+    stats = [{"events": 0, "heartbeats": 0, "closing": 0, "dropped": 0} for _ in range(clients)]
+    started = time.monotonic()
+    finished_at = [0.0] * clients
+
+    async def one(index):
+        stat = stats[index]
+        async with websockets.connect(
+            f"{url}/ws/transactions/?since=0&token={token}", origin=origin, compression=None,
+            max_size=None, open_timeout=60,
+        ) as ws:  # fmt: skip
+            while stat["events"] < expected:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                kind = message["type"]
+                if kind == "events":
+                    stat["events"] += len(message["events"])
+                elif kind == "heartbeat":
+                    stat["heartbeats"] += 1
+                elif kind in ("closing", "dropped"):
+                    stat[kind] += message.get("count", 1)
+        finished_at[index] = time.monotonic() - started
+
+    outcomes = await asyncio.gather(*(one(i) for i in range(clients)), return_exceptions=True)
+    return {
+        "errors": [repr(o) for o in outcomes if isinstance(o, BaseException)][:5],
+        "complete_clients": sum(stat["events"] == expected for stat in stats),
+        "dropped_total": sum(stat["dropped"] for stat in stats),
+        "closing_messages": sum(stat["closing"] for stat in stats),
+        "heartbeats_total": sum(stat["heartbeats"] for stat in stats),
+        "seconds_to_complete_max": round(max(finished_at), 1),
+    }
+
+
+def scenario_outage(args, tmp, report):
+    """A bench-owned PostgreSQL stopped while clients replay, then started again."""
+    from tests.transactions.owned_postgres import OwnedPostgres
+
+    cluster = OwnedPostgres().init()
+    server = None
+    try:
+        env = payflow_env(cluster.url, "", args.capacity)
+        env["STREAM_REPLAY_MAX_EVENTS"] = str(args.outage_events * 2)
+        env["STREAM_HEARTBEAT_SECONDS"] = "1"
+        token = prepare_database(env)
+        cluster.produce(args.outage_events)
+        expected = len(cluster.event_ids())
+        server = start_payflow(env, "outage")
+        asyncio.run(warm_up(server, token))
+        origin, url = f"http://127.0.0.1:{server.port}", f"ws://127.0.0.1:{server.port}"
+
+        async def run():
+            clients = asyncio.create_task(
+                replay_clients(url, origin, token, args.outage_clients, expected)
+            )
+            await asyncio.sleep(0.5)
+            cluster.stop()
+            stopped_at = time.monotonic()
+            await asyncio.sleep(args.outage_seconds)
+            cluster.start()
+            result = await clients
+            result["seconds_after_restart_max"] = round(
+                time.monotonic() - stopped_at - args.outage_seconds, 1
+            )
+            return result
+
+        result = asyncio.run(run())
+        result.update(
+            clients=args.outage_clients,
+            events_each=expected,
+            outage_seconds=args.outage_seconds,
+        )
+        report["outage"] = result
+    finally:
+        if server is not None:
+            server.stop()
+        cluster.destroy()
 
 
 def scenario_churn(args, tmp, report):
@@ -693,6 +843,11 @@ def main(argv=None) -> int:
                 key="slow",
             ),  # fmt: skip
             "churn": lambda: scenario_churn(args, tmp, report),
+            "huge": lambda: scenario_embedded(
+                args, tmp, report, clients=args.huge_clients, rate=args.huge_rate, key="huge"
+            ),
+            "stall": lambda: scenario_stall(args, tmp, report),
+            "outage": lambda: scenario_outage(args, tmp, report),
         }
         for name in scenarios:
             step_started = time.monotonic()

@@ -15,6 +15,7 @@ import json
 import logging
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -95,13 +96,15 @@ class TransactionStreamConsumer(AsyncWebsocketConsumer):
                 if not await watch.wait_writable(slow_after):
                     closing = slow_client_message(slow_after, last_id=session.resume_id)
                     raise StreamClosed(closing, code=4429)
-                await self.send(text_data=json.dumps(message))
+                await self.send(text_data=session.text(message))
         except StreamClosed as closed:
             if closed.message:
                 await self.send(text_data=json.dumps(closed.message))
             await self.close(code=closed.code)
         except asyncio.CancelledError:
             raise
+        except Disconnected:
+            pass  # the client went away while we were sending: nothing to tell it
         except Exception:
             logger.exception("stream: websocket connection failed")
             closing = server_error_message(last_id=session.resume_id)

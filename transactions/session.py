@@ -17,6 +17,7 @@ on, and the read is retried with capped backoff until it succeeds.
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import time
@@ -44,6 +45,39 @@ SLOW_CONSUMER_FRAME_EVENTS = 10
 REPLAY_PAGE = 500
 RETRY_AFTER_SECONDS = 2
 OUTAGE_ERRORS = (DatabaseError, RedisError, OSError)
+FRAME_CACHE_SIZE = 2048
+EVENT_CACHE_SIZE = 50_000
+
+# Serialized once per process, shared by every connection: an event's JSON by id (events never
+# change once committed), and a whole ``events`` frame by (filters, first id, last id, count).
+# A frame is a contiguous run of the connection's filtered feed, so connections with the same
+# filters that send the same run send the same bytes.
+_event_json: dict[int, str] = {}
+_frame_text: dict[tuple, str] = {}
+
+
+def _json(message: dict) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+def event_json(event: dict) -> str:
+    text = _event_json.get(event["id"])
+    if text is None:
+        if len(_event_json) >= EVENT_CACHE_SIZE:
+            _event_json.clear()
+        text = _event_json[event["id"]] = _json(event)
+    return text
+
+
+def events_frame_text(events: list[dict], filters) -> str:
+    key = (filters, events[0]["id"], events[-1]["id"], len(events))
+    text = _frame_text.get(key)
+    if text is None:
+        if len(_frame_text) >= FRAME_CACHE_SIZE:
+            _frame_text.clear()
+        body = ",".join([event_json(event) for event in events])
+        text = _frame_text[key] = '{"type":"events","events":[' + body + "]}"
+    return text
 
 
 class _ChaosCache:
@@ -281,6 +315,12 @@ class StreamSession:
         self.last_sent_id = events[-1]["id"]
         metrics.STREAM_EVENTS_DELIVERED.labels(self.transport).inc(len(events))
         return {"type": "events", "events": events}
+
+    def text(self, message: dict) -> str:
+        """The message as sent on the wire (events frames shared with other connections)."""
+        if message["type"] == "events":
+            return events_frame_text(message["events"], self.filters)
+        return _json(message)
 
     def heartbeat(self) -> dict:
         """``last_id``: everything up to it was sent, reported dropped, or filtered out."""

@@ -55,11 +55,11 @@ def transactions_page(request):
     return render(request, "transactions/page.html", context)
 
 
-def encode_sse(message: dict, *, event_id: int | None = None) -> bytes:
+def encode_sse(message: dict, *, event_id: int | None = None, text: str | None = None) -> bytes:
     lines = [f"event: {message['type']}"]
     if event_id is not None:
         lines.append(f"id: {event_id}")
-    lines.append("data: " + json.dumps(message, separators=(",", ":")))
+    lines.append("data: " + (text or json.dumps(message, separators=(",", ":"))))
     return ("\n".join(lines) + "\n\n").encode()
 
 
@@ -84,7 +84,7 @@ async def sse_frames(session: StreamSession, watch):
         async for message in session.messages():
             if not await watch.wait_writable(slow_after):
                 raise StreamClosed(slow_client_message(slow_after, last_id=session.resume_id))
-            yield encode_sse(message, event_id=_frame_id(message))
+            yield encode_sse(message, event_id=_frame_id(message), text=session.text(message))
     except StreamClosed as closed:
         if closed.message:
             yield encode_sse(closed.message)
