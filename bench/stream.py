@@ -47,10 +47,10 @@ ALL_SCENARIOS = [
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description="Transactions stream benchmark (see the module docstring)."
+        description="Transactions stream benchmark (see the module docstring).", allow_abbrev=False
     )
     sub = parser.add_subparsers(dest="command")
-    produce = sub.add_parser("produce", help="internal: the producer process")
+    produce = sub.add_parser("produce", help="internal: the producer process", allow_abbrev=False)
     produce.add_argument("--rate", type=float, required=True)
     produce.add_argument("--seconds", type=float, required=True)
     produce.add_argument("--out", required=True)

@@ -7,6 +7,7 @@ A watchdog does the same when the group goes quiet for too long (no ticks: Redis
 """
 
 import asyncio
+import bisect
 import logging
 import time
 
@@ -26,6 +27,9 @@ REJOIN_GROUP_SECONDS = 3600  # the in-memory layer expires group members after a
 CLIENT_COUNT_TTL = 30
 CLIENT_COUNT_EVERY = 10
 LAG_PROBE_SECONDS = 0.1
+# The newest events kept in memory, shared by every connection of the process: a connection
+# catching up on its backlog reads them from here and goes to the table only for older ones.
+RECENT_EVENTS = 20_000
 
 EVENT_LOOP_LAG = Histogram(
     "payflow_stream_event_loop_lag_seconds",
@@ -40,6 +44,10 @@ async def published_through() -> int:
     if relay is not None and relay.is_publisher and relay.through is not None:
         return relay.through
     return await database_sync_to_async(selectors.relay_high_water_mark)()
+
+
+def _event_id(event: dict) -> int:
+    return event["id"]
 
 
 def supervised(run, name: str) -> asyncio.Task:
@@ -67,6 +75,9 @@ class StreamHub:
         self.last_message_at = time.monotonic()
         self.dropped_total = 0
         self.leader_token = 0
+        # Every event with recent_floor < id <= through is in ``recent``, in id order.
+        self.recent: list[dict] = []
+        self.recent_floor = 0
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
 
@@ -81,7 +92,7 @@ class StreamHub:
             # connection tries again.)
             through = await published_through()
             await self._join_group()
-            self.through = through
+            self.through = self.recent_floor = through
             self._tasks = [
                 supervised(self._receive_loop, "stream-hub-receive"),
                 supervised(self._watchdog, "stream-hub-watchdog"),
@@ -103,8 +114,34 @@ class StreamHub:
     def _dispatch(self, events: list[dict]) -> None:
         if not events:
             return
+        self._remember(events)
         for session in list(self.sessions):
             session.offer(events)
+
+    def _remember(self, events: list[dict]) -> None:
+        self.recent.extend(events)
+        if len(self.recent) > RECENT_EVENTS + RECENT_EVENTS // 4:
+            cut = len(self.recent) - RECENT_EVENTS
+            self.recent_floor = self.recent[cut - 1]["id"]
+            del self.recent[:cut]
+
+    def recent_between(
+        self, *, after_id: int, through_id: int, limit: int, filters
+    ) -> list[dict] | None:
+        """Like ``selectors.events_between`` from memory; None if the range is not all here."""
+        if after_id < self.recent_floor or through_id > self.through:
+            return None
+        recent = self.recent
+        out: list[dict] = []
+        for index in range(bisect.bisect_right(recent, after_id, key=_event_id), len(recent)):
+            event = recent[index]
+            if event["id"] > through_id:
+                break
+            if filters.matches(event):
+                out.append(event)
+                if len(out) >= limit:
+                    break
+        return out
 
     async def handle_batch(self, message: dict) -> None:
         async with self._lock:

@@ -270,12 +270,14 @@ class StreamSession:
     async def _backlog_page(self, limit: int) -> list[dict]:
         after = self.backlog_after
         through = self.backlog_through
-        events = await database_sync_to_async(selectors.events_between)(
-            after_id=after,
-            through_id=through,
-            limit=limit,
-            filters=self.filters,
+        # Recent events come from the hub's shared memory; older ones from the table.
+        events = self.hub.recent_between(
+            after_id=after, through_id=through, limit=limit, filters=self.filters
         )
+        if events is None:
+            events = await database_sync_to_async(selectors.events_between)(
+                after_id=after, through_id=through, limit=limit, filters=self.filters
+            )
         if self.backlog_after is None or self.backlog_after > after:
             return []  # trimmed while we read: the drop report comes first
         self.backlog_after = events[-1]["id"] if len(events) == limit else through

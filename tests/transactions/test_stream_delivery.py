@@ -230,7 +230,13 @@ def test_chaos_slowed_consumer_overflows_its_queue_and_counts_every_drop(
     server = stream_server(STREAM_QUEUE_CAPACITY=30, STREAM_BACKLOG_MAX_EVENTS=50)
     # A client that reads promptly; chaos alone slows what the server sends it.
     client = WebSocketCollector(server, headers=bearer).start().wait_subscribed()
-    sent = produce(300)
+    with transaction.atomic():  # one burst: far faster than 10 events per 100 ms
+        sent = [
+            record_transaction_event(
+                kind="capture", amount=100, currency="USD", status="captured", merchant="M"
+            ).id
+            for _ in range(300)
+        ]
 
     wait_for(
         lambda: len(client.event_ids) + client.dropped_count >= len(sent),
