@@ -14,7 +14,7 @@ event-loop lag. Scenarios (``--scenarios``, all by default):
   huge       5,000 clients on one embedded daphne process (every client must get every event)
   stall      PostgreSQL + Redis, 2 daphne: the relay holder frozen (SIGSTOP) 8 s, then resumed;
              drops and completeness for fast clients
-  outage     clients replaying 20,000 events when a bench-owned PostgreSQL stops for 5 s and
+  outage     clients replaying 5,000 events when a bench-owned PostgreSQL stops for 5 s and
              comes back: does every client get every event, and how long does it take?
 
     .venv/bin/python bench/stream.py                 # everything, about 3-4 minutes
@@ -68,11 +68,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--huge-clients", type=int, default=5000)
     parser.add_argument("--huge-rate", type=float, default=5)
+    parser.add_argument("--huge-connects-per-second", type=float, default=100)
     parser.add_argument("--stall-seconds", type=float, default=8)
     parser.add_argument(
         "--stall-lease", type=int, default=30, help="lease during the stall (30: no takeover)"
     )
-    parser.add_argument("--outage-events", type=int, default=20_000)
+    parser.add_argument("--outage-events", type=int, default=5_000)
     parser.add_argument("--outage-clients", type=int, default=100)
     parser.add_argument("--outage-seconds", type=float, default=5)
     parser.add_argument("--churn", type=int, default=10_000, help="connect/disconnect cycles")
@@ -407,6 +408,7 @@ async def run_feed(
     servers: list[Server],
     sample: int = 100,
     disturb=None,
+    connects_per_second: float = 1000,
 ) -> dict:
     import httpx
 
@@ -433,7 +435,7 @@ async def run_feed(
             path = "/ws" if ingest else f"/ws/transactions/?token={token}"
             tasks.append(asyncio.create_task(ws_client(base + path, origin, result, run)))
         if index % 50 == 49:
-            await asyncio.sleep(0.05)  # do not stampede the accept queue
+            await asyncio.sleep(50 / connects_per_second)  # do not stampede the accept queue
     deadline = time.monotonic() + 120
     while not all(r.subscribed or r.error for r in results):  # noqa: ASYNC110 - many flags
         if time.monotonic() > deadline:
@@ -547,7 +549,7 @@ def embedded_env(args, tmp: Path) -> dict:
 
 def feed(
     args, *, servers, env, token, clients, rate, slow_share=0.0, ingest="", sse_share=None,
-    seconds=None, disturb=None,
+    seconds=None, disturb=None, connects_per_second=1000,
 ):  # fmt: skip
     urls = [f"ws://127.0.0.1:{server.port}" for server in servers]
     idle = sum(server.rss_kib for server in servers)
@@ -566,6 +568,7 @@ def feed(
             ingest=ingest,
             servers=servers,
             disturb=disturb,
+            connects_per_second=connects_per_second,
         )
     )
     result["rss_idle_mib"] = round(idle / 1024, 1)
@@ -578,7 +581,9 @@ def feed(
     return result
 
 
-def scenario_embedded(args, tmp, report, *, clients, rate, slow_share=0.0, key="embedded"):
+def scenario_embedded(
+    args, tmp, report, *, clients, rate, slow_share=0.0, key="embedded", connects_per_second=1000
+):
     env = embedded_env(args, tmp)
     token = prepare_database(env)
     server = start_payflow(env, key)
@@ -586,7 +591,7 @@ def scenario_embedded(args, tmp, report, *, clients, rate, slow_share=0.0, key="
         asyncio.run(warm_up(server, token))
         report[key] = feed(
             args, servers=[server], env=env, token=token, clients=clients, rate=rate,
-            slow_share=slow_share,
+            slow_share=slow_share, connects_per_second=connects_per_second,
         )  # fmt: skip
     finally:
         server.stop()
@@ -681,29 +686,45 @@ def scenario_stall(args, tmp, report):
             server.stop()
 
 
-async def replay_clients(url: str, origin: str, token: str, clients: int, expected: int) -> dict:
-    """Clients resuming from id 0; each reads as fast as it can until it has ``expected``."""
+async def replay_clients(
+    url: str, origin: str, token: str, clients: int, expected: int, stats: list[dict]
+) -> dict:
+    """Clients resuming from id 0, reading as fast as they can until each has ``expected``.
+
+    Like the page, a client whose connection ends reconnects after 1 s with the last id it saw.
+    """
     import websockets
 
-    stats = [{"events": 0, "heartbeats": 0, "closing": 0, "dropped": 0} for _ in range(clients)]
+    stats.extend(
+        {"events": 0, "heartbeats": 0, "closing": 0, "dropped": 0, "reconnects": 0, "last": 0}
+        for _ in range(clients)
+    )
     started = time.monotonic()
     finished_at = [0.0] * clients
 
     async def one(index):
         stat = stats[index]
-        async with websockets.connect(
-            f"{url}/ws/transactions/?since=0&token={token}", origin=origin, compression=None,
-            max_size=None, open_timeout=60,
-        ) as ws:  # fmt: skip
-            while stat["events"] < expected:
-                message = json.loads(await asyncio.wait_for(ws.recv(), 60))
-                kind = message["type"]
-                if kind == "events":
-                    stat["events"] += len(message["events"])
-                elif kind == "heartbeat":
-                    stat["heartbeats"] += 1
-                elif kind in ("closing", "dropped"):
-                    stat[kind] += message.get("count", 1)
+        while stat["events"] < expected:
+            try:
+                async with websockets.connect(
+                    f"{url}/ws/transactions/?since={stat['last']}&token={token}", origin=origin,
+                    compression=None, max_size=None, open_timeout=60,
+                ) as ws:  # fmt: skip
+                    while stat["events"] < expected:
+                        message = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                        kind = message["type"]
+                        if kind == "events":
+                            stat["events"] += len(message["events"])
+                            stat["last"] = message["events"][-1]["id"]
+                        elif kind == "heartbeat":
+                            stat["heartbeats"] += 1
+                        elif kind == "closing":
+                            stat["closing"] += 1
+                        elif kind == "dropped":
+                            stat["dropped"] += message["count"]
+            except (OSError, websockets.ConnectionClosed, websockets.InvalidHandshake):
+                stat["reconnects"] += 1
+                await asyncio.sleep(1)
         finished_at[index] = time.monotonic() - started
 
     outcomes = await asyncio.gather(*(one(i) for i in range(clients)), return_exceptions=True)
@@ -712,6 +733,7 @@ async def replay_clients(url: str, origin: str, token: str, clients: int, expect
         "complete_clients": sum(stat["events"] == expected for stat in stats),
         "dropped_total": sum(stat["dropped"] for stat in stats),
         "closing_messages": sum(stat["closing"] for stat in stats),
+        "reconnects": sum(stat["reconnects"] for stat in stats),
         "heartbeats_total": sum(stat["heartbeats"] for stat in stats),
         "seconds_to_complete_max": round(max(finished_at), 1),
     }
@@ -735,15 +757,23 @@ def scenario_outage(args, tmp, report):
         origin, url = f"http://127.0.0.1:{server.port}", f"ws://127.0.0.1:{server.port}"
 
         async def run():
+            stats: list[dict] = []
             clients = asyncio.create_task(
-                replay_clients(url, origin, token, args.outage_clients, expected)
+                replay_clients(url, origin, token, args.outage_clients, expected, stats)
             )
-            await asyncio.sleep(0.5)
+            # Stop the database once every client is replaying (has some events, not all).
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not (  # noqa: ASYNC110
+                len(stats) == args.outage_clients and all(s["events"] for s in stats)
+            ):
+                await asyncio.sleep(0.02)
+            mid_replay = sum(0 < s["events"] < expected for s in stats)
             cluster.stop()
             stopped_at = time.monotonic()
             await asyncio.sleep(args.outage_seconds)
             cluster.start()
             result = await clients
+            result["clients_mid_replay_at_stop"] = mid_replay
             result["seconds_after_restart_max"] = round(
                 time.monotonic() - stopped_at - args.outage_seconds, 1
             )
@@ -844,8 +874,14 @@ def main(argv=None) -> int:
             ),  # fmt: skip
             "churn": lambda: scenario_churn(args, tmp, report),
             "huge": lambda: scenario_embedded(
-                args, tmp, report, clients=args.huge_clients, rate=args.huge_rate, key="huge"
-            ),
+                args,
+                tmp,
+                report,
+                clients=args.huge_clients,
+                rate=args.huge_rate,
+                key="huge",
+                connects_per_second=args.huge_connects_per_second,
+            ),  # fmt: skip
             "stall": lambda: scenario_stall(args, tmp, report),
             "outage": lambda: scenario_outage(args, tmp, report),
         }
@@ -854,6 +890,8 @@ def main(argv=None) -> int:
             print(f"== {name}", flush=True)
             steps[name]()
             print(f"   done in {time.monotonic() - step_started:.0f} s", flush=True)
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(report, indent=2))  # what we have so far
     for ours, base in (("embedded", "baseline"), ("big", "big_baseline")):
         if ours in report and base in report:
             report[f"{ours}_vs_baseline"] = ratios(report[ours], report[base])

@@ -109,7 +109,8 @@ class OwnedPostgres:
         return self.manage("shell", "-c", script).strip().splitlines()[-1]
 
     def produce(self, count: int) -> None:
-        self.manage("simulate", "transactions", "--count", str(count), "--rate", "0", "--quiet")
+        args = ("simulate", "transactions", "--count", str(count), "--rate", "0", "--quiet")
+        self.manage(*args, timeout=600)
 
     def event_ids(self) -> list[int]:
         with psycopg.connect(self.url) as conn:
