@@ -11,6 +11,11 @@ event-loop lag. Scenarios (``--scenarios``, all by default):
   big        1,000 clients on the embedded server and on the baseline
   slow       the embedded run with 10% slow readers: fast p99, memory, exact drop accounting
   churn      10,000 connect/disconnect cycles: does server memory come back?
+  huge       5,000 clients on one embedded daphne process (every client must get every event)
+  stall      PostgreSQL + Redis, 2 daphne: the relay holder frozen (SIGSTOP) 8 s, then resumed;
+             drops and completeness for fast clients
+  outage     clients replaying 5,000 events when a bench-owned PostgreSQL stops for 5 s and
+             comes back: does every client get every event, and how long does it take?
 
     .venv/bin/python bench/stream.py                 # everything, about 3-4 minutes
     .venv/bin/python bench/stream.py --scenarios embedded,baseline --seconds 5
@@ -35,15 +40,17 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
-ALL_SCENARIOS = ["embedded", "baseline", "postgres", "big", "slow", "churn"]
+ALL_SCENARIOS = [
+    "embedded", "baseline", "postgres", "big", "slow", "churn", "huge", "stall", "outage",
+]  # fmt: skip
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description="Transactions stream benchmark (see the module docstring)."
+        description="Transactions stream benchmark (see the module docstring).", allow_abbrev=False
     )
     sub = parser.add_subparsers(dest="command")
-    produce = sub.add_parser("produce", help="internal: the producer process")
+    produce = sub.add_parser("produce", help="internal: the producer process", allow_abbrev=False)
     produce.add_argument("--rate", type=float, required=True)
     produce.add_argument("--seconds", type=float, required=True)
     produce.add_argument("--out", required=True)
@@ -59,6 +66,16 @@ def parse_args(argv=None):
     parser.add_argument(
         "--slow-reader-rate", type=float, default=20, help="events/s a slow client processes"
     )
+    parser.add_argument("--huge-clients", type=int, default=5000)
+    parser.add_argument("--huge-rate", type=float, default=5)
+    parser.add_argument("--huge-connects-per-second", type=float, default=100)
+    parser.add_argument("--stall-seconds", type=float, default=8)
+    parser.add_argument(
+        "--stall-lease", type=int, default=30, help="lease during the stall (30: no takeover)"
+    )
+    parser.add_argument("--outage-events", type=int, default=5_000)
+    parser.add_argument("--outage-clients", type=int, default=100)
+    parser.add_argument("--outage-seconds", type=float, default=5)
     parser.add_argument("--churn", type=int, default=10_000, help="connect/disconnect cycles")
     parser.add_argument("--churn-concurrency", type=int, default=50)
     parser.add_argument("--capacity", type=int, default=500, help="per-connection queue")
@@ -130,6 +147,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc; children not included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -166,6 +189,10 @@ class Server:
     @property
     def rss_kib(self) -> int:
         return rss_kib(self.process.pid)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> str:
         if self.process.poll() is None:
@@ -252,7 +279,7 @@ def start_baseline(capacity: int) -> Server:
 def loop_lag_histogram(server: Server) -> dict[float, float]:
     import httpx
 
-    text = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5).text
+    text = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=60).text
     buckets = {}
     for line in text.splitlines():
         if line.startswith("payflow_stream_event_loop_lag_seconds_bucket"):
@@ -380,6 +407,8 @@ async def run_feed(
     ingest: str = "",
     servers: list[Server],
     sample: int = 100,
+    disturb=None,
+    connects_per_second: float = 1000,
 ) -> dict:
     import httpx
 
@@ -406,7 +435,7 @@ async def run_feed(
             path = "/ws" if ingest else f"/ws/transactions/?token={token}"
             tasks.append(asyncio.create_task(ws_client(base + path, origin, result, run)))
         if index % 50 == 49:
-            await asyncio.sleep(0.05)  # do not stampede the accept queue
+            await asyncio.sleep(50 / connects_per_second)  # do not stampede the accept queue
     deadline = time.monotonic() + 120
     while not all(r.subscribed or r.error for r in results):  # noqa: ASYNC110 - many flags
         if time.monotonic() > deadline:
@@ -419,7 +448,9 @@ async def run_feed(
     cmd += ["--out", str(out)]
     if ingest:
         cmd += ["--ingest", ingest]
+    cpu_start = sum(server.cpu_seconds for server in servers)
     producer = await asyncio.create_subprocess_exec(*cmd, cwd=ROOT, env=db_env)
+    disturbance = asyncio.create_task(disturb()) if disturb is not None else None
     peak_rss = rss_connected_start
     while producer.returncode is None:
         peak_rss = max(peak_rss, sum(server.rss_kib for server in servers))
@@ -431,6 +462,9 @@ async def run_feed(
     run.draining = True
     run.deadline = time.monotonic() + 30
     await asyncio.gather(*tasks)
+    cpu_used = sum(server.cpu_seconds for server in servers) - cpu_start
+    if disturbance is not None:
+        await disturbance
     await http.aclose()
     rss_end = sum(server.rss_kib for server in servers)
     latencies = sorted(
@@ -455,8 +489,15 @@ async def run_feed(
         "rate": rate,
         "seconds": seconds,
         "events_sent": run.sent,
-        "connect_errors": len(failed) + sum(bool(r.error) for r in results if r not in failed),
+        "connect_errors": len(failed),
+        "client_errors": sum(bool(r.error) for r in results),
+        "client_error_samples": sorted({r.error[:160] for r in results if r.error})[:5],
         "delivered_total": sum(r.received for r in results),
+        # Server CPU from the first commit until every client had everything (or gave up).
+        "server_cpu_seconds": round(cpu_used, 2),
+        "server_cpu_seconds_per_million_deliveries": round(
+            cpu_used * 1e6 / max(1, sum(r.received for r in results)), 1
+        ),
         "delivered_per_second": round(
             sum(r.received for r in results) / max(0.001, last_receipt - first_commit)
         ),
@@ -506,7 +547,10 @@ def embedded_env(args, tmp: Path) -> dict:
     return payflow_env(f"sqlite:///{db}", "", args.capacity)
 
 
-def feed(args, *, servers, env, token, clients, rate, slow_share=0.0, ingest="", sse_share=None):
+def feed(
+    args, *, servers, env, token, clients, rate, slow_share=0.0, ingest="", sse_share=None,
+    seconds=None, disturb=None, connects_per_second=1000,
+):  # fmt: skip
     urls = [f"ws://127.0.0.1:{server.port}" for server in servers]
     idle = sum(server.rss_kib for server in servers)
     lag_before = [loop_lag_histogram(s) for s in servers] if not ingest else []
@@ -519,10 +563,12 @@ def feed(args, *, servers, env, token, clients, rate, slow_share=0.0, ingest="",
             slow_share=slow_share,
             slow_rate=args.slow_reader_rate,
             rate=rate,
-            seconds=args.seconds,
+            seconds=seconds or args.seconds,
             db_env=env,
             ingest=ingest,
             servers=servers,
+            disturb=disturb,
+            connects_per_second=connects_per_second,
         )
     )
     result["rss_idle_mib"] = round(idle / 1024, 1)
@@ -535,7 +581,9 @@ def feed(args, *, servers, env, token, clients, rate, slow_share=0.0, ingest="",
     return result
 
 
-def scenario_embedded(args, tmp, report, *, clients, rate, slow_share=0.0, key="embedded"):
+def scenario_embedded(
+    args, tmp, report, *, clients, rate, slow_share=0.0, key="embedded", connects_per_second=1000
+):
     env = embedded_env(args, tmp)
     token = prepare_database(env)
     server = start_payflow(env, key)
@@ -543,7 +591,7 @@ def scenario_embedded(args, tmp, report, *, clients, rate, slow_share=0.0, key="
         asyncio.run(warm_up(server, token))
         report[key] = feed(
             args, servers=[server], env=env, token=token, clients=clients, rate=rate,
-            slow_share=slow_share,
+            slow_share=slow_share, connects_per_second=connects_per_second,
         )  # fmt: skip
     finally:
         server.stop()
@@ -589,6 +637,159 @@ def scenario_postgres(args, tmp, report):
     finally:
         for server in servers:
             server.stop()
+
+
+def relay_holder_pid(db_url: str) -> int:
+    import psycopg
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with psycopg.connect(db_url) as conn:
+            row = conn.execute(
+                "SELECT holder FROM transactions_streamrelaystate WHERE id = 1"
+            ).fetchone()
+        if row and row[0]:
+            return int(row[0].rsplit(":", 1)[1])
+        time.sleep(0.2)
+    raise RuntimeError("no relay holder")
+
+
+def scenario_stall(args, tmp, report):
+    """The relay holder frozen for --stall-seconds mid-feed: fast clients must drop nothing."""
+    ensure_postgres_database(args.pg_url)
+    env = payflow_env(args.pg_url, args.redis_url, args.capacity)
+    env["STREAM_LEASE_SECONDS"] = str(args.stall_lease)
+    token = prepare_database(env)
+    servers = [start_payflow(env, "stall-a"), start_payflow(env, "stall-b")]
+    try:
+        for server in servers:
+            asyncio.run(warm_up(server, token))
+        holder = relay_holder_pid(args.pg_url)
+
+        async def freeze_holder():
+            await asyncio.sleep(1)
+            os.kill(holder, signal.SIGSTOP)
+            try:
+                await asyncio.sleep(args.stall_seconds)
+            finally:
+                os.kill(holder, signal.SIGCONT)
+
+        result = feed(
+            args, servers=servers, env=env, token=token, clients=args.clients, rate=args.rate,
+            seconds=args.stall_seconds + 4, disturb=freeze_holder,
+        )  # fmt: skip
+        result["stalled_seconds"] = args.stall_seconds
+        result["lease_seconds"] = args.stall_lease
+        report["stall"] = result
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def replay_clients(
+    url: str, origin: str, token: str, clients: int, expected: int, stats: list[dict]
+) -> dict:
+    """Clients resuming from id 0, reading as fast as they can until each has ``expected``.
+
+    Like the page, a client whose connection ends reconnects after 1 s with the last id it saw.
+    """
+    import websockets
+
+    stats.extend(
+        {"events": 0, "heartbeats": 0, "closing": 0, "dropped": 0, "reconnects": 0, "last": 0}
+        for _ in range(clients)
+    )
+    started = time.monotonic()
+    finished_at = [0.0] * clients
+
+    async def one(index):
+        stat = stats[index]
+        while stat["events"] < expected:
+            try:
+                async with websockets.connect(
+                    f"{url}/ws/transactions/?since={stat['last']}&token={token}", origin=origin,
+                    compression=None, max_size=None, open_timeout=60,
+                ) as ws:  # fmt: skip
+                    while stat["events"] < expected:
+                        message = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                        kind = message["type"]
+                        if kind == "events":
+                            stat["events"] += len(message["events"])
+                            stat["last"] = message["events"][-1]["id"]
+                        elif kind == "heartbeat":
+                            stat["heartbeats"] += 1
+                        elif kind == "closing":
+                            stat["closing"] += 1
+                        elif kind == "dropped":
+                            stat["dropped"] += message["count"]
+            except (OSError, websockets.ConnectionClosed, websockets.InvalidHandshake):
+                stat["reconnects"] += 1
+                await asyncio.sleep(1)
+        finished_at[index] = time.monotonic() - started
+
+    outcomes = await asyncio.gather(*(one(i) for i in range(clients)), return_exceptions=True)
+    return {
+        "errors": [repr(o) for o in outcomes if isinstance(o, BaseException)][:5],
+        "complete_clients": sum(stat["events"] == expected for stat in stats),
+        "dropped_total": sum(stat["dropped"] for stat in stats),
+        "closing_messages": sum(stat["closing"] for stat in stats),
+        "reconnects": sum(stat["reconnects"] for stat in stats),
+        "heartbeats_total": sum(stat["heartbeats"] for stat in stats),
+        "seconds_to_complete_max": round(max(finished_at), 1),
+    }
+
+
+def scenario_outage(args, tmp, report):
+    """A bench-owned PostgreSQL stopped while clients replay, then started again."""
+    from tests.transactions.owned_postgres import OwnedPostgres
+
+    cluster = OwnedPostgres().init()
+    server = None
+    try:
+        env = payflow_env(cluster.url, "", args.capacity)
+        env["STREAM_REPLAY_MAX_EVENTS"] = str(args.outage_events * 2)
+        env["STREAM_HEARTBEAT_SECONDS"] = "1"
+        token = prepare_database(env)
+        cluster.produce(args.outage_events)
+        expected = len(cluster.event_ids())
+        server = start_payflow(env, "outage")
+        asyncio.run(warm_up(server, token))
+        origin, url = f"http://127.0.0.1:{server.port}", f"ws://127.0.0.1:{server.port}"
+
+        async def run():
+            stats: list[dict] = []
+            clients = asyncio.create_task(
+                replay_clients(url, origin, token, args.outage_clients, expected, stats)
+            )
+            # Stop the database once every client is replaying (has some events, not all).
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not (  # noqa: ASYNC110
+                len(stats) == args.outage_clients and all(s["events"] for s in stats)
+            ):
+                await asyncio.sleep(0.02)
+            mid_replay = sum(0 < s["events"] < expected for s in stats)
+            cluster.stop()
+            stopped_at = time.monotonic()
+            await asyncio.sleep(args.outage_seconds)
+            cluster.start()
+            result = await clients
+            result["clients_mid_replay_at_stop"] = mid_replay
+            result["seconds_after_restart_max"] = round(
+                time.monotonic() - stopped_at - args.outage_seconds, 1
+            )
+            return result
+
+        result = asyncio.run(run())
+        result.update(
+            clients=args.outage_clients,
+            events_each=expected,
+            outage_seconds=args.outage_seconds,
+        )
+        report["outage"] = result
+    finally:
+        if server is not None:
+            server.stop()
+        cluster.destroy()
 
 
 def scenario_churn(args, tmp, report):
@@ -672,12 +873,25 @@ def main(argv=None) -> int:
                 key="slow",
             ),  # fmt: skip
             "churn": lambda: scenario_churn(args, tmp, report),
+            "huge": lambda: scenario_embedded(
+                args,
+                tmp,
+                report,
+                clients=args.huge_clients,
+                rate=args.huge_rate,
+                key="huge",
+                connects_per_second=args.huge_connects_per_second,
+            ),  # fmt: skip
+            "stall": lambda: scenario_stall(args, tmp, report),
+            "outage": lambda: scenario_outage(args, tmp, report),
         }
         for name in scenarios:
             step_started = time.monotonic()
             print(f"== {name}", flush=True)
             steps[name]()
             print(f"   done in {time.monotonic() - step_started:.0f} s", flush=True)
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(report, indent=2))  # what we have so far
     for ours, base in (("embedded", "baseline"), ("big", "big_baseline")):
         if ours in report and base in report:
             report[f"{ours}_vs_baseline"] = ratios(report[ours], report[base])
@@ -697,6 +911,10 @@ def ratios(ours: dict, base: dict) -> dict:
         "p99_latency_ratio": ratio(ours["latency_ms"].get("p99"), base["latency_ms"].get("p99")),
         "memory_per_connection_ratio": ratio(
             ours["memory_per_connection_kib"], base["memory_per_connection_kib"]
+        ),
+        "cpu_per_delivery_ratio": ratio(
+            ours["server_cpu_seconds_per_million_deliveries"],
+            base["server_cpu_seconds_per_million_deliveries"],
         ),
     }
 

@@ -363,3 +363,11 @@ PAYFLOW_MAX_BODY_BYTES = env_int("PAYFLOW_MAX_BODY_BYTES", 1024 * 1024)
 PAYFLOW_MAX_UPLOAD_BYTES = env_int("PAYFLOW_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 PAYFLOW_UPLOAD_PATH_PREFIXES = ["/api/v1/bank-statements"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = PAYFLOW_MAX_BODY_BYTES
+
+# Live stream resilience (transactions/: relay lease, per-connection backlog). See
+# docs/transactions.md.
+# A relay holder that has not renewed its lease for this long is replaced by another process.
+STREAM_LEASE_SECONDS = env_int("STREAM_LEASE_SECONDS", 5)
+# How far (in event ids) a connection may fall behind the live head, its missed events read
+# from the table as it drains, before its oldest are dropped and reported.
+STREAM_BACKLOG_MAX_EVENTS = env_int("STREAM_BACKLOG_MAX_EVENTS", 10_000)

@@ -7,6 +7,7 @@ A watchdog does the same when the group goes quiet for too long (no ticks: Redis
 """
 
 import asyncio
+import bisect
 import logging
 import time
 
@@ -26,6 +27,9 @@ REJOIN_GROUP_SECONDS = 3600  # the in-memory layer expires group members after a
 CLIENT_COUNT_TTL = 30
 CLIENT_COUNT_EVERY = 10
 LAG_PROBE_SECONDS = 0.1
+# The newest events kept in memory, shared by every connection of the process: a connection
+# catching up on its backlog reads them from here and goes to the table only for older ones.
+RECENT_EVENTS = 20_000
 
 EVENT_LOOP_LAG = Histogram(
     "payflow_stream_event_loop_lag_seconds",
@@ -42,6 +46,26 @@ async def published_through() -> int:
     return await database_sync_to_async(selectors.relay_high_water_mark)()
 
 
+def _event_id(event: dict) -> int:
+    return event["id"]
+
+
+def supervised(run, name: str) -> asyncio.Task:
+    """Run ``run()`` for the life of the process: restarted (after a pause) if it ever fails."""
+
+    async def forever():
+        while True:
+            try:
+                await run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("stream hub: task %s failed; restarting it", name)
+            await asyncio.sleep(1.0)
+
+    return asyncio.get_running_loop().create_task(forever(), name=name)
+
+
 class StreamHub:
     def __init__(self):
         self.sessions: set = set()
@@ -50,6 +74,10 @@ class StreamHub:
         self.channel: str | None = None
         self.last_message_at = time.monotonic()
         self.dropped_total = 0
+        self.leader_token = 0
+        # Every event with recent_floor < id <= through is in ``recent``, in id order.
+        self.recent: list[dict] = []
+        self.recent_floor = 0
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
 
@@ -59,13 +87,16 @@ class StreamHub:
                 return
             ensure_relay_started()
             self.layer = get_channel_layer()
+            # Position first, then join: a batch published in between shows up as a jump in
+            # prev_id and is read from the table. (Both raise during an outage; the next
+            # connection tries again.)
+            through = await published_through()
             await self._join_group()
-            self.through = await published_through()
-            loop = asyncio.get_running_loop()
+            self.through = self.recent_floor = through
             self._tasks = [
-                loop.create_task(self._receive_loop(), name="stream-hub-receive"),
-                loop.create_task(self._watchdog(), name="stream-hub-watchdog"),
-                loop.create_task(self._probe_loop_lag(), name="stream-loop-lag"),
+                supervised(self._receive_loop, "stream-hub-receive"),
+                supervised(self._watchdog, "stream-hub-watchdog"),
+                supervised(self._probe_loop_lag, "stream-loop-lag"),
             ]
 
     async def _join_group(self) -> None:
@@ -83,13 +114,43 @@ class StreamHub:
     def _dispatch(self, events: list[dict]) -> None:
         if not events:
             return
+        self._remember(events)
         for session in list(self.sessions):
             session.offer(events)
+
+    def _remember(self, events: list[dict]) -> None:
+        self.recent.extend(events)
+        if len(self.recent) > RECENT_EVENTS + RECENT_EVENTS // 4:
+            cut = len(self.recent) - RECENT_EVENTS
+            self.recent_floor = self.recent[cut - 1]["id"]
+            del self.recent[:cut]
+
+    def recent_between(
+        self, *, after_id: int, through_id: int, limit: int, filters
+    ) -> list[dict] | None:
+        """Like ``selectors.events_between`` from memory; None if the range is not all here."""
+        if after_id < self.recent_floor or through_id > self.through:
+            return None
+        recent = self.recent
+        out: list[dict] = []
+        for index in range(bisect.bisect_right(recent, after_id, key=_event_id), len(recent)):
+            event = recent[index]
+            if event["id"] > through_id:
+                break
+            if filters.matches(event):
+                out.append(event)
+                if len(out) >= limit:
+                    break
+        return out
 
     async def handle_batch(self, message: dict) -> None:
         async with self._lock:
             self.last_message_at = time.monotonic()
             last_id, prev_id = message["last_id"], message["prev_id"]
+            token = message.get("token", 0)
+            if token < self.leader_token:
+                return  # from a relay holder whose lease was taken over: fenced off
+            self.leader_token = token
             if last_id <= self.through:
                 return
             if prev_id > self.through:

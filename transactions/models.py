@@ -74,13 +74,20 @@ class StreamEvent(models.Model):
 
 
 class StreamRelayState(models.Model):
-    """The relay's high-water mark: every event id up to ``last_published_id`` is final and
-    has been published. One row (pk 1); with several server processes only the holder of the
-    relay lock writes it, and a process that takes over resumes from it."""
+    """The relay's high-water mark and lease: every event id up to ``last_published_id`` is
+    final and has been published. One row (pk 1); with several server processes only the lease
+    holder writes it, and a process that takes over resumes from it.
+
+    The lease: ``holder`` publishes while ``lease_expires_at`` (database clock) is in the future
+    and renews it every loop; another process may take it once it has expired, incrementing
+    ``lease_token``. Every write of the holder is conditional on its token, and every batch it
+    publishes carries it, so a stale holder that wakes up can neither write nor be heard."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     last_published_id = models.BigIntegerField(default=0)
     holder = models.CharField(max_length=120, blank=True)
+    lease_token = models.BigIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

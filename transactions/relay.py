@@ -6,8 +6,10 @@ ahead of what it has can fetch the difference from the table: nothing is lost wh
 
 Modes (see docs/transactions.md):
 - Shared channel layer (Redis) on PostgreSQL: exactly one process publishes, the holder of a
-  session-level advisory lock on a dedicated connection. Its high-water mark is kept in
-  ``StreamRelayState``; a process that takes over when the holder dies resumes from it.
+  lease in ``StreamRelayState`` (renewed every loop, ``STREAM_LEASE_SECONDS``, database clock).
+  A holder that stops renewing (dead, frozen, partitioned) is replaced once the lease expires;
+  the new holder resumes from the persisted high-water mark with a higher fencing token, every
+  write of the old one is conditional on its token, and hubs ignore batches from a lower token.
 - Otherwise (in-memory layer, or SQLite): every server process relays for its own clients.
 
 The outbox trap: on PostgreSQL ids are drawn at insert but transactions commit in any order, so
@@ -36,12 +38,12 @@ logger = logging.getLogger(__name__)
 
 GROUP = "transactions.stream"
 NOTIFY_CHANNEL = "payflow_stream"
-# Any constant bigint works; this one spells "payflow stream relay" and names the lock in pg_locks.
-ADVISORY_LOCK_KEY = 0x5046_5354_524C_0001
 FETCH_LIMIT = 1000
 TICK_SECONDS = 2.0
-LOCK_RETRY_SECONDS = 1.0
+LEASE_RETRY_SECONDS = 1.0
 GAP_RECHECK_SECONDS = 0.05
+# Retries after a database or Redis failure never wait longer than this.
+MAX_BACKOFF_SECONDS = 2.0
 
 EVENT_COLUMNS = "id, kind, amount, currency, status, merchant, created_at"
 
@@ -117,7 +119,7 @@ def plan_publish(
 
 
 class Backoff:
-    def __init__(self, *, base: float = 0.5, cap: float = 15.0):
+    def __init__(self, *, base: float = 0.5, cap: float = MAX_BACKOFF_SECONDS):
         self.base, self.cap, self.attempt = base, cap, 0
 
     def next_delay(self) -> float:
@@ -161,9 +163,29 @@ class PostgresOutbox:
     async def close(self) -> None:
         await self.conn.close()
 
-    async def try_lock(self) -> bool:
-        cursor = await self.conn.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
-        return bool((await cursor.fetchone())[0])
+    async def acquire_lease(self, seconds: float) -> tuple[int, int] | None:
+        """Take the lease if nobody holds a live one: ``(fencing token, high-water mark)``."""
+        await self.load_high_water_mark()  # creates the row on a fresh database
+        cursor = await self.conn.execute(
+            "UPDATE transactions_streamrelaystate SET holder = %s, lease_token = lease_token + 1, "
+            "lease_expires_at = now() + make_interval(secs => %s), updated_at = now() "
+            "WHERE id = 1 AND (lease_expires_at IS NULL OR lease_expires_at < now()) "
+            "RETURNING lease_token, last_published_id",
+            [process_label(), seconds],
+        )
+        row = await cursor.fetchone()
+        return (row[0], row[1]) if row else None
+
+    async def renew_lease(self, token: int, seconds: float, through: int) -> bool:
+        """Extend our lease and record the mark; False if the lease expired or was taken."""
+        cursor = await self.conn.execute(
+            "UPDATE transactions_streamrelaystate "
+            "SET lease_expires_at = now() + make_interval(secs => %s), "
+            "last_published_id = greatest(last_published_id, %s), updated_at = now() "
+            "WHERE id = 1 AND lease_token = %s AND lease_expires_at > now()",
+            [seconds, through, token],
+        )
+        return cursor.rowcount == 1
 
     async def listen(self) -> None:
         await self.conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
@@ -216,18 +238,12 @@ class PostgresOutbox:
             return row[0]
         start = await self.max_id()
         await self.conn.execute(
-            "INSERT INTO transactions_streamrelaystate (id, last_published_id, holder, updated_at) "
-            "VALUES (1, %s, %s, now()) ON CONFLICT (id) DO NOTHING",
-            [start, process_label()],
+            "INSERT INTO transactions_streamrelaystate "
+            "(id, last_published_id, holder, lease_token, updated_at) "
+            "VALUES (1, %s, '', 0, now()) ON CONFLICT (id) DO NOTHING",
+            [start],
         )
         return await self.load_high_water_mark()
-
-    async def save_high_water_mark(self, through: int) -> None:
-        await self.conn.execute(
-            "UPDATE transactions_streamrelaystate "
-            "SET last_published_id = %s, holder = %s, updated_at = now() WHERE id = 1",
-            [through, process_label()],
-        )
 
 
 class OrmOutbox:
@@ -274,6 +290,8 @@ class Relay:
         self.postgres = is_postgres()
         self.poll_seconds = poll_seconds or float(settings.STREAM_RELAY_POLL_SECONDS)
         self.through: int | None = None
+        self.lease_seconds = float(settings.STREAM_LEASE_SECONDS)
+        self.token = 0  # the fencing token of our lease (0: no leader election)
         self.is_publisher = False
         self.state = "starting"
         self.last_published_at = time.monotonic()
@@ -306,8 +324,14 @@ class Relay:
 
     async def publish(self, *, prev_id: int, last_id: int, events: list[dict]) -> None:
         """Send one batch to the group; retries (without advancing) while the layer is down."""
-        backoff = Backoff(base=0.2, cap=5.0)
-        message = {"type": "stream.batch", "prev_id": prev_id, "last_id": last_id, "events": events}
+        backoff = Backoff(base=0.2)
+        message = {
+            "type": "stream.batch",
+            "token": self.token,
+            "prev_id": prev_id,
+            "last_id": last_id,
+            "events": events,
+        }
         while True:
             try:
                 await self.layer.group_send(GROUP, message)
@@ -339,11 +363,12 @@ class Relay:
         try:
             if self.leader_election:
                 self.state = "standby"
-                # Polling the lock: the holder's death is seen by PostgreSQL, not by us.
-                while not await outbox.try_lock():  # noqa: ASYNC110
-                    await asyncio.sleep(LOCK_RETRY_SECONDS)
-                self.through = await outbox.load_high_water_mark()
-            else:
+                # Polling the lease: it expires on the database's clock, whatever the holder does.
+                while (lease := await outbox.acquire_lease(self.lease_seconds)) is None:  # noqa: ASYNC110
+                    await asyncio.sleep(LEASE_RETRY_SECONDS)
+                self.token, self.through = lease
+            elif self.through is None:
+                # A reconnect keeps its place: nothing committed meanwhile is skipped.
                 self.through = await outbox.max_id()
             await outbox.listen()
             self.is_publisher, self.state = True, "publishing"
@@ -351,6 +376,14 @@ class Relay:
             logger.info("stream relay: publishing from id %s (%s)", self.through, process_label())
             gap: PendingGap | None = None
             while True:
+                # Renewed every loop (at least every poll interval); checked before publishing.
+                if self.leader_election and not await outbox.renew_lease(
+                    self.token, self.lease_seconds, self.through
+                ):
+                    logger.warning(
+                        "stream relay: lease %s lost (expired or taken); standing by", self.token
+                    )
+                    return
                 if gap is not None and not gap.settled:
                     gap.settled = not await outbox.any_still_running(gap.blockers)
                 events = await outbox.fetch_after(self.through)
@@ -362,8 +395,6 @@ class Relay:
                 elif plan.stopped_at is None:
                     gap = None
                 advanced = await self._publish_plan(plan)
-                if advanced and self.leader_election:
-                    await outbox.save_high_water_mark(self.through)
                 if advanced and len(events) >= FETCH_LIMIT:
                     continue
                 wait = GAP_RECHECK_SECONDS if gap is not None else self.poll_seconds

@@ -1,16 +1,19 @@
 """Writes for transactions: realistic simulated traffic, through the producers' own outbox call."""
 
+import logging
 import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from payflow.currencies import exponent_of
 from transactions.events import record_transaction_event
 from transactions.models import StreamEvent, TransactionKind
+
+logger = logging.getLogger(__name__)
 
 # How many units of each simulated currency make roughly one US dollar (so amounts look
 # plausible in every currency); exponents come from the one ISO 4217 table.
@@ -49,6 +52,8 @@ KIND_STATUSES = {
     TransactionKind.FEE: ("charged", "charged"),
 }
 MAX_BATCH = 500
+# Waits between attempts while the database is unreachable (doubling, never longer than this).
+RETRY_MAX_SECONDS = 2.0
 
 
 def minor_units(*, usd: float, currency: str) -> int:
@@ -85,6 +90,40 @@ def record_simulated_batch(
             record_transaction_event(**simulated_transaction(rng, failure_rate=failure_rate))
             for _ in range(count)
         ]
+
+
+def record_with_retry(
+    *,
+    rng: random.Random,
+    count: int,
+    plan: "TrafficPlan",
+    started: float,
+    should_stop: Callable[[], bool] | None,
+    on_retry: Callable[[str], None] | None = None,
+) -> bool:
+    """Write one batch, waiting out a database outage; False if the run ended meanwhile.
+
+    A failed batch rolled back as a whole, so writing it again duplicates nothing.
+    """
+    delay = 0.25
+    while True:
+        try:
+            record_simulated_batch(rng=rng, count=count, failure_rate=plan.failure_rate)
+            return True
+        except (OperationalError, InterfaceError) as exc:
+            connection.close()
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+            (on_retry or _warn)(f"database unavailable ({first_line}); retrying in {delay:g} s")
+            time.sleep(delay)
+            delay = min(RETRY_MAX_SECONDS, delay * 2)
+        if plan.duration and time.monotonic() - started >= plan.duration:
+            return False
+        if should_stop is not None and should_stop():
+            return False
+
+
+def _warn(message: str) -> None:
+    logger.warning("simulate: %s", message)
 
 
 @dataclass
@@ -136,7 +175,10 @@ def simulate_transactions(
             due = min(due, plan.count - written)
         while due > 0:
             batch = min(due, MAX_BATCH)
-            record_simulated_batch(rng=rng, count=batch, failure_rate=plan.failure_rate)
+            if not record_with_retry(
+                rng=rng, count=batch, plan=plan, started=started, should_stop=should_stop
+            ):
+                return written
             written += batch
             due -= batch
             if progress is not None:

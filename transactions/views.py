@@ -6,6 +6,7 @@ the ``finally`` in ``sse_frames`` always unsubscribes.
 """
 
 import json
+import logging
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -14,13 +15,22 @@ from django.shortcuts import redirect, render
 
 from payflow.accounts.decorators import requires
 from payflow.accounts.roles import Action
-from payflow.exceptions import InvalidInput, NotFound
+from payflow.exceptions import DomainError, InvalidInput, NotFound
 from transactions import selectors
 from transactions.access import stream_access
 from transactions.models import TransactionKind
-from transactions.session import StreamClosed, StreamSession, slow_client_message
+from transactions.session import (
+    OUTAGE_ERRORS,
+    StreamClosed,
+    StreamSession,
+    server_error_message,
+    slow_client_message,
+    stream_unavailable,
+)
 from transactions.stream import StreamInputError, parse_stream_request
 from transactions.transport import transport_watch
+
+logger = logging.getLogger(__name__)
 
 SSE_RETRY_MS = 2000
 PAGE_ROWS = 50
@@ -116,11 +126,11 @@ def transaction_for_event(request, event_id: int):
     return redirect("transactions:detail", public_id=transaction.public_id)
 
 
-def encode_sse(message: dict, *, event_id: int | None = None) -> bytes:
+def encode_sse(message: dict, *, event_id: int | None = None, text: str | None = None) -> bytes:
     lines = [f"event: {message['type']}"]
     if event_id is not None:
         lines.append(f"id: {event_id}")
-    lines.append("data: " + json.dumps(message, separators=(",", ":")))
+    lines.append("data: " + (text or json.dumps(message, separators=(",", ":"))))
     return ("\n".join(lines) + "\n\n").encode()
 
 
@@ -132,28 +142,52 @@ def _frame_id(message: dict) -> int | None:
     return None
 
 
+def error_response(error: DomainError) -> JsonResponse:
+    """A domain error in the one error shape, with its headers (``Retry-After``...)."""
+    return JsonResponse(error.body(), status=error.status, headers=error.headers)
+
+
 async def sse_frames(session: StreamSession, watch):
+    """The open session's frames; it ends only with a message saying why, never silently."""
     slow_after = float(settings.STREAM_SLOW_CLIENT_SECONDS)
     try:
-        await session.open()
         yield f"retry: {SSE_RETRY_MS}\n: stream open\n\n".encode()
         async for message in session.messages():
             if not await watch.wait_writable(slow_after):
-                raise StreamClosed(slow_client_message(slow_after))
-            yield encode_sse(message, event_id=_frame_id(message))
+                raise StreamClosed(slow_client_message(slow_after, last_id=session.resume_id))
+            yield encode_sse(message, event_id=_frame_id(message), text=session.text(message))
     except StreamClosed as closed:
         if closed.message:
             yield encode_sse(closed.message)
+    except Exception:
+        logger.exception("stream: SSE connection failed")
+        yield encode_sse(server_error_message(last_id=session.resume_id))
     finally:
         session.close()
 
 
+class StreamResponse(StreamingHttpResponse):
+    """Unsubscribes the session when the response ends, even if no frame was ever sent."""
+
+    def __init__(self, session: StreamSession, frames, **kwargs):
+        super().__init__(frames, **kwargs)
+        self.session = session
+
+    def close(self):
+        self.session.close()
+        super().close()
+
+
 async def transaction_stream(request):
-    access = await sync_to_async(stream_access)(
-        session_user=await request.auser(),
-        authorization=request.headers.get("Authorization"),
-        token=None,
-    )
+    try:
+        access = await sync_to_async(stream_access)(
+            session_user=await request.auser(),
+            authorization=request.headers.get("Authorization"),
+            token=None,
+        )
+    except OUTAGE_ERRORS as exc:
+        logger.warning("stream: cannot check access (%s: %s)", type(exc).__name__, exc)
+        return error_response(stream_unavailable())
     if not access.allowed:
         return JsonResponse(access.as_body(), status=access.status)
     try:
@@ -163,8 +197,15 @@ async def transaction_stream(request):
     except StreamInputError as exc:
         return JsonResponse(exc.as_body(), status=422)
     session = StreamSession(request=stream_request, transport="sse")
-    response = StreamingHttpResponse(
-        sse_frames(session, transport_watch(request.scope)), content_type="text/event-stream"
+    try:
+        # Opened before answering, so an outage gets a 503 the client can act on.
+        await session.open()
+    except DomainError as exc:
+        return error_response(exc)
+    response = StreamResponse(
+        session,
+        sse_frames(session, transport_watch(request.scope)),
+        content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

@@ -191,6 +191,10 @@ class TransactionsFeed {
         if (message.last_id > this.lastId) this.lastId = message.last_id;
         return;
       case "closing":
+        // Everything up to last_id was sent, reported dropped or filtered out: resume after it.
+        if (message.last_id > this.lastId) this.lastId = message.last_id;
+        this.warn(message.message || "the server closed the stream.");
+        return;
       case "error":
         this.streamError.hidden = false;
         this.streamError.textContent = message.message || "The server closed the stream; reconnecting.";

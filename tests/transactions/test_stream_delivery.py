@@ -129,8 +129,12 @@ def test_filters_apply_to_live_events_and_replay(stream_server, bearer):
 
 
 def test_slow_client_drop_counts_plus_received_equal_sent(stream_server, bearer):
+    # The client falls more than 200 ids behind the head: only then are its oldest dropped.
     server = stream_server(
-        STREAM_QUEUE_CAPACITY=20, STREAM_WRITE_BUFFER_BYTES=2048, STREAM_SOCKET_SNDBUF_BYTES=4096
+        STREAM_QUEUE_CAPACITY=20,
+        STREAM_BACKLOG_MAX_EVENTS=200,
+        STREAM_WRITE_BUFFER_BYTES=2048,
+        STREAM_SOCKET_SNDBUF_BYTES=4096,
     )
     slow = WebSocketCollector(server, headers=bearer, small_buffers=True).start().wait_subscribed()
     slow.paused.set()
@@ -223,10 +227,16 @@ def test_chaos_slowed_consumer_overflows_its_queue_and_counts_every_drop(
     # Chaos is set before the server starts, so its very first read sees the slowed consumer.
     with transaction.atomic():
         chaos_settings_update(actor=admin, chaos=ChaosSettings(stream_slow_consumer_ms=100))
-    server = stream_server(STREAM_QUEUE_CAPACITY=30)
+    server = stream_server(STREAM_QUEUE_CAPACITY=30, STREAM_BACKLOG_MAX_EVENTS=50)
     # A client that reads promptly; chaos alone slows what the server sends it.
     client = WebSocketCollector(server, headers=bearer).start().wait_subscribed()
-    sent = produce(300)
+    with transaction.atomic():  # one burst: far faster than 10 events per 100 ms
+        sent = [
+            record_transaction_event(
+                kind="capture", amount=100, currency="USD", status="captured", merchant="M"
+            ).id
+            for _ in range(300)
+        ]
 
     wait_for(
         lambda: len(client.event_ids) + client.dropped_count >= len(sent),

@@ -8,6 +8,7 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError
 from tqdm import tqdm
 
 from chaos.config import get_chaos_settings
@@ -29,7 +30,10 @@ class ChaosBurst:
         now = time.monotonic()
         if now - self.read_at >= 1.0:
             self.read_at = now
-            chaos = get_chaos_settings()
+            try:
+                chaos = get_chaos_settings()
+            except (OperationalError, InterfaceError):
+                return self.multiplier if now < self.until else 1  # database down: as before
             key = (chaos.stream_burst_multiplier, chaos.stream_burst_seconds, chaos.preset)
             if key != self.seen:
                 self.seen = key
