@@ -2,7 +2,7 @@
 transaction, and a streamed CSV export of every filtered row."""
 
 from django.urls import reverse
-from ninja import Router
+from ninja import Field, Query, Router, Schema
 
 from payflow.accounts.roles import Action
 from payflow.api import needs
@@ -42,6 +42,23 @@ def transaction_as_json(transaction) -> dict:
     }
 
 
+class TransactionFilterParams(Schema):
+    """What the list and export take; documented here, parsed by the stream's one parser."""
+
+    kind: str | None = Field(None, description="Comma-separated kinds.")
+    status: str | None = Field(None, description="Comma-separated statuses.")
+    currency: str | None = Field(None, description="Comma-separated ISO 4217 codes.")
+    min_amount: str | None = Field(None, description="Minor units.")
+    payment_ref: str | None = None
+    payout_ref: str | None = None
+    sort: str | None = Field(None, description="created_at, amount, status, kind, merchant.")
+
+
+class TransactionListParams(TransactionFilterParams):
+    cursor: str | None = None
+    limit: str | None = Field(None, description="1 to the page maximum; default 50.")
+
+
 def _limit(request) -> int:
     raw = (request.GET.get("limit") or "50").strip()
     if not raw.isdigit() or not 1 <= int(raw) <= selectors.MAX_TRANSACTION_PAGE:
@@ -57,7 +74,7 @@ def _limit(request) -> int:
     "sort=created_at|amount|status|kind|merchant, '-' for descending; cursor pages)",
     auth=needs(Action.VIEW),
 )
-def list_transactions(request):
+def list_transactions(request, params: Query[TransactionListParams]):
     query = selectors.parse_transaction_query(request.GET)
     limit = _limit(request)
     items, next_cursor = selectors.transaction_list(
@@ -75,7 +92,7 @@ def list_transactions(request):
     summary="Every filtered transaction as CSV (same filters and sort as the list; streamed)",
     auth=needs(Action.VIEW),
 )
-def export_transactions(request):
+def export_transactions(request, params: Query[TransactionFilterParams]):
     query = selectors.parse_transaction_query(request.GET)
     total, rows = selectors.transaction_export(query=query)
     return csv_response(
