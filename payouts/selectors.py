@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from payflow.currencies import CURRENCIES
@@ -20,7 +21,7 @@ from payouts.attention import Attention, ItemTotals, action_required_q, batch_at
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
 from payouts.services import retry_refusal
 from payouts.settlement import Timeline, settlement_deadline, settlement_timeline
-from payouts.transitions import BatchStatus
+from payouts.transitions import SUBMITTED, BatchStatus, ItemStatus
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -101,16 +102,24 @@ def filtered_batches(filters: BatchFilters, now: dt.datetime):
 
 
 def item_totals_for(batch_ids) -> dict[int, ItemTotals]:
-    """One aggregate query: item counts and amounts by status for each batch id."""
+    """One aggregate query: item counts and amounts by status for each batch id, and the
+    failed or returned items not paid again (confirmed or not)."""
     rows: dict[int, list] = defaultdict(list)
+    not_paid_again = Q(retried_as__isnull=True)
     aggregated = (
         PayoutItem.objects.filter(batch_id__in=list(batch_ids))
         .values_list("batch_id", "status")
-        .annotate(count=Count("id"), amount=Sum("amount"))
+        .annotate(
+            count=Count("id"),
+            amount=Sum("amount"),
+            unpaid=Count("id", filter=not_paid_again),
+            unpaid_amount=Sum("amount", filter=not_paid_again),
+            unconfirmed=Count("id", filter=Q(confirmed_at__isnull=True)),
+        )
         .order_by()
     )
-    for batch_id, status, count, amount in aggregated:
-        rows[batch_id].append((status, count, amount))
+    for batch_id, status, *numbers in aggregated:
+        rows[batch_id].append((status, *numbers))
     return {batch_id: ItemTotals.from_rows(rows.get(batch_id, [])) for batch_id in batch_ids}
 
 
@@ -200,8 +209,8 @@ def reconciliation_outcomes_for(batch: PayoutBatch) -> list[str]:
 def payout_batch_detail(*, public_id: str, now: dt.datetime | None = None) -> BatchDetail:
     now = now or timezone.now()
     batch = payout_batch_get(public_id=public_id)
-    items = list(batch.items.select_related("retried_as").order_by("id"))
-    totals = ItemTotals.from_rows((item.status, 1, item.amount) for item in items)
+    items = list(batch.items.select_related("retried_as", "retry_of__batch").order_by("id"))
+    totals = ItemTotals.from_items(items)
     events = list(
         PayoutBatchEvent.objects.filter(batch=batch)
         .select_related("reconciliation")
@@ -248,9 +257,13 @@ def payout_attention_summary(*, limit: int = 5) -> dict:
         batches.append(
             {
                 "id": batch.public_id,
+                "name": batch.name,
                 "status": batch.status,
+                "status_label": batch.status_label,
+                "currency": batch.currency,
                 "level": attention.level,
                 "reason": attention.reason,
+                "amounts": totals[batch.pk].amounts_json,
                 "expected_settlement_date": batch.expected_settlement_date,
             }
         )
@@ -259,3 +272,63 @@ def payout_attention_summary(*, limit: int = 5) -> dict:
 
 def latest_reconciliations(batch: PayoutBatch) -> list[PayoutReconciliation]:
     return list(batch.reconciliations.order_by("-id"))
+
+
+# --- for statement matching (the reconciliation app calls these) ----------------------------
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    item_id: str
+    batch_id: str
+    currency: str
+    amount: int
+    reference: str
+    expected_settlement_date: dt.date
+    calendar: str
+    status: str = ItemStatus.PENDING
+
+
+_OPEN_FIELDS = (
+    "public_id",
+    "batch__public_id",
+    "batch__currency",
+    "amount",
+    "reference",
+    "batch__expected_settlement_date",
+    "batch__calendar",
+    "status",
+)
+
+
+def _open_item(row) -> OpenItem:
+    return OpenItem(*row)
+
+
+def open_items_for_matching(*, currency: str | None = None) -> Iterator[OpenItem]:
+    """Pending items of batches that were submitted (processing, in transit, requires
+    reconciliation, partially settled), streamed; plus settled items (which the bank can
+    still return: for return credit lines). Ordered by item pk."""
+    items = PayoutItem.objects.filter(
+        Q(status=ItemStatus.PENDING, batch__status__in=list(SUBMITTED))
+        | Q(status=ItemStatus.SETTLED)
+    )
+    if currency:
+        items = items.filter(batch__currency=currency)
+    for row in items.order_by("pk").values_list(*_OPEN_FIELDS).iterator(chunk_size=2000):
+        yield _open_item(row)
+
+
+def items_by_ids(*, item_ids: list[str]) -> dict[str, OpenItem]:
+    """The named items (any status) by public id; unknown ids are left out."""
+    found: dict[str, OpenItem] = {}
+    for start in range(0, len(item_ids), 2000):
+        chunk = item_ids[start : start + 2000]
+        for row in PayoutItem.objects.filter(public_id__in=chunk).values_list(*_OPEN_FIELDS):
+            found[row[0]] = _open_item(row)
+    return found
+
+
+def batches_needing_attention(*, limit: int = 5) -> list[dict]:
+    """For the overview: the most urgent batches needing action, each with its amounts."""
+    return payout_attention_summary(limit=limit)["batches"]

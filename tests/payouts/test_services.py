@@ -78,7 +78,7 @@ def test_rail_picks_its_calendar():
         ("business_days", {"business_days": -1}),
         ("business_days", {"business_days": 31}),
         ("items", {"items": []}),
-        ("items.amount", {"items": [NewItem("A", "••••1", 0)]}),
+        ("items[0].amount", {"items": [NewItem("A", "••••1", 0)]}),
     ],
 )
 def test_bad_batch_input_is_refused_naming_the_field(field, kwargs):
