@@ -110,11 +110,11 @@ def item_totals_for(batch_ids) -> dict[int, ItemTotals]:
         PayoutItem.objects.filter(batch_id__in=list(batch_ids))
         .values_list("batch_id", "status")
         .annotate(
-            count=Count("id"),
-            amount=Sum("amount"),
-            unpaid=Count("id", filter=not_paid_again),
-            unpaid_amount=Sum("amount", filter=not_paid_again),
-            unconfirmed=Count("id", filter=Q(confirmed_at__isnull=True)),
+            n_items=Count("id"),
+            sum_amount=Sum("amount"),
+            n_unpaid=Count("id", filter=not_paid_again),
+            sum_unpaid=Sum("amount", filter=not_paid_again),
+            n_unconfirmed=Count("id", filter=not_paid_again & Q(confirmed_at__isnull=True)),
         )
         .order_by()
     )
@@ -180,6 +180,16 @@ class ItemView:
     item: PayoutItem
     retry_refusal: str
     retried_as: str | None
+    retry_of: str | None = None
+    retry_of_batch: str | None = None
+
+    @property
+    def can_pay_again(self) -> bool:
+        return not self.retry_refusal
+
+    @property
+    def unsuccessful(self) -> bool:
+        return self.item.status in ("failed", "returned")
 
 
 @dataclass
@@ -222,10 +232,10 @@ def payout_batch_detail(*, public_id: str, now: dt.datetime | None = None) -> Ba
         items=[
             ItemView(
                 item=item,
-                retry_refusal=retry_refusal(item, batch)
-                if item.status in {"failed", "returned"}
-                else "",
+                retry_refusal=retry_refusal(item, batch),
                 retried_as=getattr(getattr(item, "retried_as", None), "public_id", None),
+                retry_of=item.retry_of.public_id if item.retry_of else None,
+                retry_of_batch=item.retry_of.batch.public_id if item.retry_of else None,
             )
             for item in items
         ],
@@ -332,3 +342,8 @@ def items_by_ids(*, item_ids: list[str]) -> dict[str, OpenItem]:
 def batches_needing_attention(*, limit: int = 5) -> list[dict]:
     """For the overview: the most urgent batches needing action, each with its amounts."""
     return payout_attention_summary(limit=limit)["batches"]
+
+
+def payout_item_get(*, item_id: str) -> PayoutItem:
+    """One item with its batch (for the pay-again confirmation). Raises DoesNotExist."""
+    return PayoutItem.objects.select_related("batch").get(public_id=item_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -25,6 +26,12 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from payflow import metrics
 from payflow.currencies import UnknownCurrency, format_money, get_currency
 from payflow.exceptions import DomainError, NotFound
+from payflow.idempotency.services import (
+    IdempotentOutcome,
+    WorkResult,
+    check_idempotency_key,
+    idempotent_call,
+)
 from payflow.observability import current_request_id
 from payouts.models import (
     RAIL_CALENDARS,
@@ -429,7 +436,7 @@ def _apply_result(item, result: ItemResult, *, confirmed: bool, now) -> str:
     refusal = _item_refusal(item, result.outcome, confirmed=confirmed)
     if refusal:
         raise ItemResultRefused(
-            refusal, item=item.public_id, status=item.status, outcome=result.outcome
+            refusal, item=item.public_id, item_status=item.status, outcome=result.outcome
         )
     source_status = item.status
     item.status = result.outcome
@@ -495,7 +502,7 @@ def _record_results(
                 f"Items of a {batch.get_status_display().lower()} batch take no bank results; "
                 "it has not been sent to the bank.",
                 item=item.public_id,
-                status=item.status,
+                item_status=item.status,
                 outcome=result.outcome,
             )
         source_status = _apply_result(item, result, confirmed=confirmed, now=now)
@@ -695,7 +702,7 @@ def payout_batch_transition(
         if to not in ITEM_DERIVED:
             _move(batch, to, actor=who, reason=reason, now=now)
             return batch
-        if not is_legal(batch.status, to) or batch.status in TERMINAL:
+        if not is_legal(batch.status, to):
             reason_text = blocked_reason(batch.status, to) or (
                 f"A {batch.get_status_display().lower()} batch is final."
             )
@@ -798,8 +805,9 @@ def payout_batch_reconcile(
                 "A pending batch has not been sent to the bank; there is nothing to reconcile.",
                 **{"from": batch.status, "to": outcome, "allowed": list(batch.allowed_targets)},
             )
-        same_final = batch.status in TERMINAL and outcome == batch.status
-        if outcome is not None and not same_final and not is_legal(batch.status, outcome):
+        # The same outcome again confirms the items' results (and adds the note).
+        confirming = outcome == batch.status
+        if outcome is not None and not confirming and not is_legal(batch.status, outcome):
             reason = blocked_reason(batch.status, outcome)
             if batch.status in TERMINAL:
                 reason = (
@@ -972,3 +980,106 @@ def payout_item_retry(
             f"{item.status} ({item.reason_code}).",
         )
     return new_item
+
+
+# --- keyed writes (the one idempotency mechanism) --------------------------------------------
+
+
+@dataclass
+class BatchInput:
+    name: str
+    currency: str
+    rail: str
+    business_days: int
+    items: list[NewItem]
+    calendar: str | None = None
+    submit: bool = True
+
+
+def payout_batch_create_idempotent(
+    *,
+    user,
+    idempotency_key,
+    data: BatchInput,
+    source: str,
+    render: Callable[[PayoutBatch], dict],
+) -> IdempotentOutcome:
+    """Create once per Idempotency-Key (scope ``payouts.create``); ``submit`` sends the batch
+    to the bank (processing) at once, otherwise it waits as pending. A retry replays the
+    first answer; nothing is remembered when the creation is refused."""
+    check_idempotency_key(idempotency_key)
+
+    def create() -> WorkResult:
+        batch = payout_batch_create(
+            name=data.name,
+            currency=data.currency,
+            rail=data.rail,
+            business_days=data.business_days,
+            calendar=data.calendar,
+            items=data.items,
+            actor=user,
+            source=source,
+        )
+        if data.submit:
+            payout_batch_transition(
+                batch_id=batch.public_id,
+                to=BatchStatus.PROCESSING,
+                actor=user,
+                reason="Submitted on creation.",
+                source=source,
+            )
+        return WorkResult(201, render(batch), batch.public_id)
+
+    payload = {**data.__dict__, "items": [item.__dict__ for item in data.items]}
+    return idempotent_call(
+        user=user,
+        idempotency_key=idempotency_key,
+        scope="payouts.create",
+        payload=payload,
+        work=create,
+    )
+
+
+def payout_batch_reconcile_idempotent(
+    *,
+    user,
+    idempotency_key,
+    batch_id: str,
+    note: str,
+    outcome: str | None = None,
+    items: list[ItemResult] | None = None,
+    bank_reference: str = "",
+    source: str,
+    render: Callable[[Reconciliation], dict],
+) -> IdempotentOutcome:
+    """``payout_batch_reconcile`` once per Idempotency-Key (scope ``payouts.reconcile``): a
+    retried reconciliation replays the first answer and records nothing new."""
+    check_idempotency_key(idempotency_key)
+    items = list(items or [])
+
+    def reconcile() -> WorkResult:
+        record = payout_batch_reconcile(
+            batch_id=batch_id,
+            outcome=outcome,
+            items=items,
+            note=note,
+            bank_reference=bank_reference,
+            actor=user,
+            source=source,
+        )
+        return WorkResult(201, render(record), str(record.pk))
+
+    payload = {
+        "batch_id": batch_id,
+        "outcome": outcome,
+        "note": note,
+        "bank_reference": bank_reference,
+        "items": [item.__dict__ for item in items],
+    }
+    return idempotent_call(
+        user=user,
+        idempotency_key=idempotency_key,
+        scope="payouts.reconcile",
+        payload=payload,
+        work=reconcile,
+    )
