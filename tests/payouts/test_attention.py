@@ -19,9 +19,9 @@ from payouts.selectors import item_totals_for
 from payouts.services import (
     ItemResult,
     payout_batch_reconcile,
-    payout_item_retry,
     payout_batch_transition,
     payout_item_record_result,
+    payout_item_retry,
 )
 from payouts.transitions import BatchStatus
 from tests.payouts.factories import make_batch

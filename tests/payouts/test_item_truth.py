@@ -44,7 +44,8 @@ def test_defect_reconciling_a_partly_settled_batch_as_settled_is_refused(operato
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "outcome_contradicts_items"
-    assert "cannot be settled" in body["message"] and "1 failed (100.00 USD)" in body["message"]
+    assert "cannot be settled" in body["message"]
+    assert "1 failed (100.00 USD)" in body["message"]
     assert "outcome" in body["fields"]
     detail = operator_api.get(f"{URL}/{batch.public_id}").json()
     assert detail["status"] == "partially_settled"
@@ -68,7 +69,8 @@ def test_defect_failed_jpy_items_are_never_both_settled_and_paid_again(operator_
     assert row["can_pay_again"] is False
     assert "reconciliation" in row["pay_again_refused"]
     refused = post(operator_api, f"/items/{failed.public_id}/pay-again", {})
-    assert refused.status_code == 409 and refused.json()["code"] == "retry_not_allowed"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "retry_not_allowed"
     # "Settled" is refused; the honest outcome confirms the failure.
     assert (
         post(
@@ -214,11 +216,13 @@ def test_a_retried_reconciliation_records_nothing_new(operator_api):
     other = post(
         operator_api, f"/{batch.public_id}/reconciliations", {**body, "note": "x"}, key="k-1"
     )
-    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
     missing = operator_api.post(
         f"{URL}/{batch.public_id}/reconciliations", body, content_type="application/json"
     )
-    assert missing.status_code == 400 and missing.json()["code"] == "idempotency_key_missing"
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "idempotency_key_missing"
 
 
 CREATE = {
@@ -238,7 +242,8 @@ def test_create_a_batch_with_items_once_per_key(operator_api):
     response = post(operator_api, "", CREATE, key="create-1")
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["id"].startswith("po_") and body["status"] == "processing"
+    assert body["id"].startswith("po_")
+    assert body["status"] == "processing"
     assert [item["id"][:4] for item in body["items"]] == ["poi_", "poi_"]
     assert body["items"][0]["reference"] == "INV-1"
     assert body["amounts"] == {
@@ -249,11 +254,13 @@ def test_create_a_batch_with_items_once_per_key(operator_api):
         "pending": 8256,
     }
     again = post(operator_api, "", CREATE, key="create-1")
-    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == body["id"]
     assert PayoutBatch.objects.count() == 1
     reused = post(operator_api, "", {**CREATE, "name": "Other"}, key="create-1")
-    assert reused.status_code == 422 and reused.json()["code"] == "idempotency_key_reused"
+    assert reused.status_code == 422
+    assert reused.json()["code"] == "idempotency_key_reused"
 
 
 @pytest.mark.parametrize(
@@ -280,6 +287,7 @@ def test_bad_create_input_is_422_naming_the_field_and_creates_nothing(operator_a
 
 def test_create_needs_a_key_and_the_operator_role(operator_api, viewer_api):
     missing = operator_api.post(URL, CREATE, content_type="application/json")
-    assert missing.status_code == 400 and missing.json()["code"] == "idempotency_key_missing"
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "idempotency_key_missing"
     assert post(viewer_api, "", CREATE).status_code == 403
     assert PayoutBatch.objects.count() == 0
