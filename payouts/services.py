@@ -60,6 +60,7 @@ from payouts.transitions import (
     blocked_reason,
     derived_status,
     is_legal,
+    reason_text,
 )
 from transactions.events import record_transaction_event
 
@@ -445,6 +446,8 @@ def _apply_result(item, result: ItemResult, *, confirmed: bool, now) -> str:
         item.failure_message = ""
     elif (result.reason_code or "").strip():
         item.reason_code = result.reason_code.strip()
+    if item.reason_code and not item.failure_message:
+        item.failure_message = reason_text(item.reason_code)
     item.bank_reference = (result.bank_reference or "").strip() or item.bank_reference
     item.statement_line_id = result.statement_line_id or item.statement_line_id
     if confirmed:

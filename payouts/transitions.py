@@ -111,3 +111,26 @@ def blocked_reason(source: str, target: str) -> str:
         f"A {source_label} batch cannot become {target_label}; from {source_label} it can "
         f"only become {allowed}."
     )
+
+
+# What the bank's failure and return codes mean (ACH R-codes, ISO 20022 reason codes), for
+# people deciding whether to pay again.
+REASON_TEXT = {
+    "R01": "Insufficient funds",
+    "R02": "Account closed",
+    "R03": "No account / unable to locate account",
+    "R04": "Invalid account number",
+    "R06": "Returned at the originator's request",
+    "R16": "Account frozen",
+    "AC01": "Incorrect account number",
+    "AC04": "Closed account number",
+    "AC06": "Blocked account",
+    "AM05": "Duplicate payment",
+    "MD07": "End customer deceased",
+    "BATCH_REJECTED": "The bank rejected the whole batch file",
+    "BATCH_RETURNED": "The bank returned the whole batch",
+}
+
+
+def reason_text(code: str) -> str:
+    return REASON_TEXT.get((code or "").upper(), "")
