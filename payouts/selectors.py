@@ -19,7 +19,7 @@ from payflow.currencies import CURRENCIES
 from payflow.pagination import after_cursor, encode_cursor
 from payouts.attention import Attention, ItemTotals, action_required_q, batch_attention
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
-from payouts.services import retry_refusal
+from payouts.services import retry_refusal  # noqa: F401  (views ask why not)
 from payouts.settlement import Timeline, settlement_deadline, settlement_timeline
 from payouts.transitions import SUBMITTED, BatchStatus, ItemStatus
 
