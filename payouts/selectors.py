@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from payflow.currencies import CURRENCIES
+from payflow.currencies import CURRENCIES, format_amount, format_money
 from payflow.pagination import after_cursor, encode_cursor
 from payouts.attention import Attention, ItemTotals, action_required_q, batch_attention
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
@@ -252,6 +252,16 @@ def payout_batch_detail(*, public_id: str, now: dt.datetime | None = None) -> Ba
     )
 
 
+def amounts_text(amounts: dict[str, int], currency: str) -> str:
+    """ "300.03 USD: 200.03 settled, 100.00 failed" (the parts that are not zero)."""
+    parts = [
+        f"{format_amount(amounts[key], currency)} {key}"
+        for key in ("settled", "failed", "returned", "pending")
+        if amounts[key]
+    ]
+    return f"{format_money(amounts['total'], currency)}: {', '.join(parts)}"
+
+
 def payout_attention_summary(*, limit: int = 5) -> dict:
     """For the overview: how many batches need action, and the most urgent few."""
     now = timezone.now()
@@ -274,6 +284,7 @@ def payout_attention_summary(*, limit: int = 5) -> dict:
                 "level": attention.level,
                 "reason": attention.reason,
                 "amounts": totals[batch.pk].amounts_json,
+                "amounts_text": amounts_text(totals[batch.pk].amounts_json, batch.currency),
                 "expected_settlement_date": batch.expected_settlement_date,
             }
         )

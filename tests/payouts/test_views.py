@@ -246,3 +246,19 @@ def test_viewer_cannot_pay_again(as_viewer):
 
 def test_pay_again_for_an_unknown_item_is_404(as_operator):
     assert as_operator.post("/payouts/items/poi_nope/pay-again").status_code == 404
+
+
+def test_overview_lists_batches_needing_attention_with_their_amounts(as_viewer):
+    batch = make_batch(status=S.PARTIALLY_SETTLED)
+    html = as_viewer.get("/").content.decode()
+    assert batch.public_id in html
+    assert "300.03 USD: 200.03 settled, 100.00 failed." in html
+
+
+def test_detail_shows_the_amount_breakdown_from_items(as_viewer):
+    batch = make_batch(status=S.PARTIALLY_SETTLED)
+    html = as_viewer.get(f"/payouts/{batch.public_id}").content.decode()
+    assert "<dt>Settled</dt><dd>200.03 USD (2)</dd>" in html
+    assert "<dt>Failed</dt><dd>100.00 USD (1)</dd>" in html
+    assert "Rail report, not confirmed" in html
+    assert "Action required: 1 of 3 items failed or were returned (100.00 USD)" in html
