@@ -50,11 +50,21 @@ class ReconciliationForm(forms.Form):
         for item in items:
             if item.status != ItemStatus.PENDING and item.confirmed_at is not None:
                 continue
+            # Labelled by aria-label: a visually hidden <label> in a scrolled table would
+            # widen the page at 390 px.
             outcome = forms.ChoiceField(
-                label=f"Outcome of {item.public_id}", required=False, choices=ITEM_OUTCOMES
+                label=f"Outcome of {item.public_id}",
+                required=False,
+                choices=ITEM_OUTCOMES,
+                widget=forms.Select(attrs={"aria-label": f"Outcome of {item.public_id}"}),
             )
             reason = forms.CharField(
-                label=f"Reason code for {item.public_id}", required=False, max_length=40
+                label=f"Reason code for {item.public_id}",
+                required=False,
+                max_length=40,
+                widget=forms.TextInput(
+                    attrs={"aria-label": f"Reason code for {item.public_id}", "size": 6}
+                ),
             )
             self.fields[f"item_{item.public_id}"] = outcome
             self.fields[f"reason_{item.public_id}"] = reason
