@@ -130,6 +130,10 @@ class PayoutBatchAdmin(RoleGatedReadOnlyAdmin):
     def reconcile_selected(self, request, queryset):
         batches = list(queryset.order_by("pk"))
         form = ReconciliationForm(request.POST if "apply" in request.POST else None)
+        # Several batches at once: only a batch-level outcome (per item is on the batch page).
+        form.fields["outcome"].required = True
+        form.fields["outcome"].choices = form.fields["outcome"].choices[1:]
+        form.fields["outcome"].error_messages["required"] = "Choose the outcome the bank confirmed."
         if "apply" in request.POST and form.is_valid():
             self._reconcile_each(request, batches, form.cleaned_data)
             return None
