@@ -441,11 +441,13 @@ def _apply_result(item, result: ItemResult, *, confirmed: bool, now) -> str:
         )
     source_status = item.status
     item.status = result.outcome
+    code = (result.reason_code or "").strip()
     if result.outcome == ItemStatus.SETTLED:
         item.reason_code = ""
         item.failure_message = ""
-    elif (result.reason_code or "").strip():
-        item.reason_code = result.reason_code.strip()
+    elif code and code != item.reason_code:
+        item.reason_code = code
+        item.failure_message = reason_text(code) or item.failure_message
     if item.reason_code and not item.failure_message:
         item.failure_message = reason_text(item.reason_code)
     item.bank_reference = (result.bank_reference or "").strip() or item.bank_reference
@@ -453,6 +455,10 @@ def _apply_result(item, result: ItemResult, *, confirmed: bool, now) -> str:
     if confirmed:
         item.confirmed_at = now
         item.confirmed_amount = result.amount if result.amount is not None else item.amount
+    elif source_status != result.outcome:
+        # A confirmation was of the previous outcome; this new one is only reported.
+        item.confirmed_at = None
+        item.confirmed_amount = None
     if source_status != result.outcome or item.resolved_at is None:
         item.resolved_at = now
     item.save()

@@ -291,3 +291,81 @@ def test_create_needs_a_key_and_the_operator_role(operator_api, viewer_api):
     assert missing.json()["code"] == "idempotency_key_missing"
     assert post(viewer_api, "", CREATE).status_code == 403
     assert PayoutBatch.objects.count() == 0
+
+
+def test_open_items_for_matching_and_items_by_ids():
+    from payouts.selectors import items_by_ids, open_items_for_matching
+
+    waiting = make_batch(status=S.PENDING)  # not sent: nothing to match
+    sent = make_batch(status=S.IN_TRANSIT, currency="JPY", amount=7756)
+    partial = partly_settled()
+    open_ids = {item.item_id for item in open_items_for_matching()}
+    assert open_ids == set(sent.items.values_list("public_id", flat=True)) | set(
+        partial.items.filter(status="settled").values_list("public_id", flat=True)
+    )
+    jpy = list(open_items_for_matching(currency="JPY"))
+    assert {item.currency for item in jpy} == {"JPY"}
+    assert jpy[0].batch_id == sent.public_id
+    assert jpy[0].expected_settlement_date == sent.expected_settlement_date
+    assert jpy[0].calendar == "US"
+    named = items_by_ids(item_ids=[waiting.items.first().public_id, "poi_nope"])
+    assert list(named) == [waiting.items.first().public_id]
+
+
+def test_a_statement_line_settles_and_is_shown_on_the_item(operator_api):
+    batch = make_batch(status=S.IN_TRANSIT, items=1)
+    item = batch.items.get()
+    (written,) = payout_item_results_record(
+        results=[ItemResult(item.public_id, "settled", amount=9_999, statement_line_id="bsl_7")],
+        actor=None,
+        source="statement",
+        note="camt.053 import",
+    )
+    assert (written.confirmed_amount, written.statement_line_id) == (9_999, "bsl_7")
+    body = operator_api.get(f"{URL}/{batch.public_id}").json()
+    assert body["status"] == "settled"
+    assert body["items"][0]["statement_line"] == "bsl_7"
+    assert body["items"][0]["confirmed_amount"] == 9_999
+    assert amounts_add_up(body)
+
+
+def test_a_reported_return_of_a_confirmed_settlement_needs_confirming_before_pay_again():
+    batch = make_batch(status=S.IN_TRANSIT, items=1)
+    item = batch.items.get()
+    payout_item_results_record(
+        results=[ItemResult(item.public_id, "settled")], actor=None, source="statement"
+    )
+    payout_item_results_record(
+        results=[ItemResult(item.public_id, "returned", reason_code="R06")],
+        actor=None,
+        source="simulation",
+        confirmed=False,
+    )
+    item.refresh_from_db()
+    assert (item.status, item.confirmed_at) == ("returned", None)
+    assert PayoutBatch.objects.get(pk=batch.pk).status == S.RETURNED
+    payout_item_results_record(
+        results=[ItemResult(item.public_id, "returned", statement_line_id="bsl_9")],
+        actor=None,
+        source="statement",
+    )
+    item.refresh_from_db()
+    assert item.confirmed_at is not None
+    assert item.reason_code == "R06"
+
+
+def test_one_statement_import_applies_all_its_lines_or_none():
+    from django.db import transaction
+
+    batch = make_batch(status=S.IN_TRANSIT, items=2)
+    first, second = batch.items.order_by("pk")
+    with pytest.raises(Exception, match="reason_code"), transaction.atomic():
+        payout_item_results_record(
+            results=[
+                ItemResult(first.public_id, "settled", statement_line_id="bsl_1"),
+                ItemResult(second.public_id, "failed"),  # no reason code: refused
+            ],
+            actor=None,
+            source="statement",
+        )
+    assert set(batch.items.values_list("status", flat=True)) == {"pending"}
