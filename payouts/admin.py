@@ -42,9 +42,13 @@ class PayoutItemInline(RoleGatedReadOnlyInline):
         "account_reference",
         "amount",
         "status",
-        "failure_code",
+        "reason_code",
         "failure_message",
         "bank_reference",
+        "confirmed_amount",
+        "confirmed_at",
+        "statement_line_id",
+        "retry_of",
     ]
     readonly_fields = fields
 
@@ -77,6 +81,7 @@ class PayoutBatchAdmin(RoleGatedReadOnlyAdmin):
         "status",
         "attention",
         "total",
+        "breakdown",
         "rail",
         "business_days",
         "expected_settlement_date",
@@ -108,6 +113,16 @@ class PayoutBatchAdmin(RoleGatedReadOnlyAdmin):
         totals = getattr(batch, "totals", None) or item_totals_for([batch.pk])[batch.pk]
         return f"{money(totals.amount, batch.currency)} ({plural(totals.count, 'item')})"
 
+    @admin.display(description="Settled / failed / returned / pending")
+    def breakdown(self, batch):
+        """From the items' confirmed states; the four always add up to the total."""
+        totals = getattr(batch, "totals", None) or item_totals_for([batch.pk])[batch.pk]
+        amounts = totals.amounts_json
+        return " / ".join(
+            money(amounts[key], batch.currency)
+            for key in ("settled", "failed", "returned", "pending")
+        )
+
     # Read-only (RoleGatedReadOnlyAdmin): batches come from the payout pipeline, not hand-made.
     def has_reconcile_permission(self, request):
         return can(request.user, Action.USE_ADMIN) and can(request.user, Action.RECONCILE_PAYOUT)
@@ -116,6 +131,10 @@ class PayoutBatchAdmin(RoleGatedReadOnlyAdmin):
     def reconcile_selected(self, request, queryset):
         batches = list(queryset.order_by("pk"))
         form = ReconciliationForm(request.POST if "apply" in request.POST else None)
+        # Several batches at once: only a batch-level outcome (per item is on the batch page).
+        form.fields["outcome"].required = True
+        form.fields["outcome"].choices = form.fields["outcome"].choices[1:]
+        form.fields["outcome"].error_messages["required"] = "Choose the outcome the bank confirmed."
         if "apply" in request.POST and form.is_valid():
             self._reconcile_each(request, batches, form.cleaned_data)
             return None
@@ -135,7 +154,7 @@ class PayoutBatchAdmin(RoleGatedReadOnlyAdmin):
             try:
                 payout_batch_reconcile(
                     batch_id=batch.public_id,
-                    outcome=data["outcome"],
+                    outcome=data["outcome"] or None,
                     note=data["note"],
                     bank_reference=data["bank_reference"],
                     actor=request.user,

@@ -1,9 +1,10 @@
-"""The payouts JSON API: list (filters, cursor pages), one batch with items, reconciliations."""
+"""The payouts JSON API: list (filters, cursor pages), create (idempotent), one batch with
+its items and amounts, per-item reconciliations (idempotent) and pay again."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from django.http import Http404
-from ninja import Query, Router, Schema, Status
+from django.http import Http404, JsonResponse
+from ninja import Header, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from payflow.accounts.roles import Action
@@ -29,11 +30,77 @@ class ListQuery(Schema):
     sort: str | None = Field(None, max_length=40)
 
 
+class ItemOutcomeIn(Schema):
+    id: str = Field(max_length=32)
+    outcome: Literal["settled", "failed", "returned"]
+    amount: int | None = Field(None, gt=0, le=services.MAX_ITEM_AMOUNT)
+    bank_reference: str = Field("", max_length=64)
+    reason_code: str = Field("", max_length=40)
+
+
 class ReconciliationIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    outcome: Literal["settled", "partially_settled", "failed", "returned"]
-    note: str = Field(json_schema_extra={"pattern": NON_BLANK_TEXT, "minLength": 1})
-    bank_reference: str = ""
+    outcome: Literal["settled", "partially_settled", "failed", "returned"] | None = None
+    note: str = Field(
+        max_length=services.NOTE_MAX_LENGTH,
+        json_schema_extra={"pattern": NON_BLANK_TEXT, "minLength": 1},
+    )
+    bank_reference: str = Field("", max_length=64)
+    items: list[ItemOutcomeIn] = Field(default_factory=list, max_length=services.MAX_ITEMS)
+
+    def item_results(self) -> list[services.ItemResult]:
+        return [
+            services.ItemResult(
+                item_id=item.id,
+                outcome=item.outcome,
+                amount=item.amount,
+                bank_reference=item.bank_reference,
+                reason_code=item.reason_code,
+            )
+            for item in self.items
+        ]
+
+
+class RecipientIn(Schema):
+    name: str = Field(max_length=120)
+    account: str = Field(max_length=64)
+
+
+class NewItemIn(Schema):
+    recipient: RecipientIn
+    amount: int = Field(gt=0, le=services.MAX_ITEM_AMOUNT)
+    reference: str = Field("", max_length=140)
+
+
+class BatchIn(Schema):
+    name: str = Field(max_length=120)
+    currency: str = Field(min_length=3, max_length=3)
+    rail: str = Field(max_length=20)
+    business_days: int = Field(ge=0, le=30)
+    calendar: str | None = Field(None, max_length=10)
+    items: list[NewItemIn] = Field(min_length=1, max_length=services.MAX_ITEMS)
+    submit: bool = True
+
+    def to_input(self) -> services.BatchInput:
+        return services.BatchInput(
+            name=self.name,
+            currency=self.currency,
+            rail=self.rail,
+            business_days=self.business_days,
+            calendar=self.calendar,
+            submit=self.submit,
+            items=[
+                services.NewItem(
+                    item.recipient.name, item.recipient.account, item.amount, item.reference
+                )
+                for item in self.items
+            ],
+        )
+
+
+class PayAgainIn(Schema):
+    account: str | None = Field(None, max_length=64)
+    recipient_name: str | None = Field(None, max_length=120)
 
 
 def _iso(value):
@@ -56,6 +123,7 @@ def batch_json(batch, totals, attention) -> dict:
         "settlement_deadline": _iso(batch.settlement_deadline),
         "item_count": totals.count,
         "total_amount": totals.amount,
+        "amounts": totals.amounts_json,
         "item_counts": totals.counts,
         "item_amounts": totals.amounts,
         "attention": {
@@ -68,29 +136,37 @@ def batch_json(batch, totals, attention) -> dict:
     }
 
 
+def item_json(view: selectors.ItemView, batch) -> dict:
+    item = view.item
+    return {
+        "id": item.public_id,
+        "recipient_name": item.recipient_name,
+        "account_reference": item.account_reference,
+        "amount": item.amount,
+        "currency": batch.currency,
+        "reference": item.reference or None,
+        "status": item.status,
+        "confirmed": item.confirmed_at is not None,
+        "confirmed_at": _iso(item.confirmed_at),
+        "confirmed_amount": item.confirmed_amount,
+        "reason_code": item.reason_code or None,
+        "failure_code": item.reason_code or None,
+        "failure_message": item.failure_message or None,
+        "bank_reference": item.bank_reference or None,
+        "statement_line": item.statement_line_id or None,
+        "can_pay_again": not view.retry_refusal,
+        "pay_again_refused": view.retry_refusal or None,
+        "paid_again_as": view.retried_as,
+        "retry_of": view.retry_of,
+    }
+
+
 def detail_json(detail: selectors.BatchDetail) -> dict:
     timeline = detail.timeline
     return {
         **batch_json(detail.batch, detail.totals, detail.attention),
         "allowed_outcomes": detail.allowed_outcomes,
-        "items": [
-            {
-                "id": view.item.public_id,
-                "recipient_name": view.item.recipient_name,
-                "account_reference": view.item.account_reference,
-                "amount": view.item.amount,
-                "currency": detail.batch.currency,
-                "status": view.item.status,
-                "failure_code": view.item.failure_code or None,
-                "failure_message": view.item.failure_message or None,
-                "bank_reference": view.item.bank_reference or None,
-                "can_pay_again": view.item.status in {"failed", "returned"}
-                and not view.retry_refusal,
-                "pay_again_refused": view.retry_refusal or None,
-                "paid_again_as": view.retried_as,
-            }
-            for view in detail.items
-        ],
+        "items": [item_json(view, detail.batch) for view in detail.items],
         "timeline": {
             "submitted_at": _iso(timeline.submitted_at),
             "cutoff_at": _iso(timeline.cutoff_at),
@@ -182,31 +258,107 @@ def get_payout(request, batch_id: str):
         raise Http404(f"No payout batch {batch_id}.") from None
 
 
+def _keyed_response(outcome) -> JsonResponse:
+    response = JsonResponse(outcome.body, status=outcome.status)
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _detail_body(batch_id: str) -> dict:
+    return detail_json(selectors.payout_batch_detail(public_id=batch_id))
+
+
+@router.post(
+    "/payouts",
+    response={201: dict},
+    summary="Create a payout batch with its items (submitted with submit=true); needs "
+    "Idempotency-Key",
+    auth=needs(Action.CREATE_PAYOUT),
+)
+def create_payout(
+    request,
+    payload: BatchIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+):
+    outcome = services.payout_batch_create_idempotent(
+        user=request.auth,
+        idempotency_key=idempotency_key,
+        data=payload.to_input(),
+        source="api",
+        render=lambda batch: _detail_body(batch.public_id),
+    )
+    return _keyed_response(outcome)
+
+
 @router.post(
     "/payouts/{batch_id}/reconciliations",
     response={201: dict},
-    summary="Record what the bank confirmed (note required)",
+    summary="Record what the bank confirmed, per item or for the batch (note and "
+    "Idempotency-Key required)",
     auth=needs(Action.RECONCILE_PAYOUT),
 )
-def reconcile_payout(request, batch_id: str, payload: ReconciliationIn):
-    try:
-        record = services.payout_batch_reconcile(
-            batch_id=batch_id, actor=request.auth, source="api", **payload.dict()
-        )
-    except PayoutBatch.DoesNotExist:
-        raise Http404(f"No payout batch {batch_id}.") from None
-    return Status(
-        201,
-        {
+def reconcile_payout(
+    request,
+    batch_id: str,
+    payload: ReconciliationIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+):
+    def render(record) -> dict:
+        return {
             "reconciliation": {
                 "id": record.pk,
                 "from": record.from_status,
                 "outcome": record.outcome,
                 "note": record.note,
                 "bank_reference": record.bank_reference or None,
+                "items": [
+                    {"id": result.item.public_id, "from": result.from_status, "to": result.outcome}
+                    for result in record.item_results.select_related("item").order_by("id")
+                ],
                 "actor": record.actor_name,
                 "at": _iso(record.created_at),
             },
-            "batch": detail_json(selectors.payout_batch_detail(public_id=batch_id)),
+            "batch": _detail_body(batch_id),
+        }
+
+    outcome = services.payout_batch_reconcile_idempotent(
+        user=request.auth,
+        idempotency_key=idempotency_key,
+        batch_id=batch_id,
+        outcome=payload.outcome,
+        items=payload.item_results(),
+        note=payload.note,
+        bank_reference=payload.bank_reference,
+        source="api",
+        render=render,
+    )
+    return _keyed_response(outcome)
+
+
+@router.post(
+    "/payouts/items/{item_id}/pay-again",
+    response={201: dict},
+    summary="Pay a confirmed failed or returned item again (once), optionally to a corrected "
+    "account",
+    auth=needs(Action.RECONCILE_PAYOUT),
+)
+def pay_again(request, item_id: str, payload: PayAgainIn):
+    new_item = services.payout_item_retry(
+        item_id=item_id,
+        actor=request.auth,
+        source="api",
+        account_reference=payload.account,
+        recipient_name=payload.recipient_name,
+    )
+    return Status(
+        201,
+        {
+            "item": {
+                "id": new_item.public_id,
+                "retry_of": item_id,
+                "account_reference": new_item.account_reference,
+            },
+            "batch": _detail_body(new_item.batch.public_id),
         },
     )

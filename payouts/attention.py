@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Exists, OuterRef, Q
 
-from payflow.formatting import plural
 from payouts.transitions import UNCONFIRMED, BatchStatus, ItemStatus
 
 NONE, INFO, WARNING, ACTION_REQUIRED = "none", "info", "warning", "action_required"
@@ -25,22 +25,54 @@ NEEDS_RECONCILIATION = frozenset(
 
 @dataclass(frozen=True)
 class ItemTotals:
-    """Counts and amounts (minor units) of a batch's items, overall and by item status."""
+    """Counts and amounts (minor units) of a batch's items, overall and by item status, and
+    the failed or returned items not paid again (``unpaid``; ``unconfirmed`` of them the bank
+    has not confirmed yet)."""
 
     count: int = 0
     amount: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     amounts: dict[str, int] = field(default_factory=dict)
+    unpaid_count: int = 0
+    unpaid_amount: int = 0
+    unconfirmed_unpaid_count: int = 0
 
     @classmethod
     def from_rows(cls, rows) -> ItemTotals:
-        """``rows``: (status, count, amount) triples."""
+        """``rows``: (status, count, amount[, unpaid, unpaid_amount, unconfirmed]) tuples."""
         counts: dict[str, int] = dict.fromkeys(ItemStatus.values, 0)
         amounts: dict[str, int] = dict.fromkeys(ItemStatus.values, 0)
-        for status, count, amount in rows:
+        unpaid = unpaid_amount = unconfirmed = 0
+        for status, count, amount, *more in rows:
             counts[status] += count
             amounts[status] += amount or 0
-        return cls(sum(counts.values()), sum(amounts.values()), counts, amounts)
+            if status in (ItemStatus.FAILED, ItemStatus.RETURNED):
+                more = more or [count, amount, 0]
+                unpaid += more[0] or 0
+                unpaid_amount += more[1] or 0
+                unconfirmed += min(more[2] or 0, more[0] or 0)
+        return cls(
+            sum(counts.values()),
+            sum(amounts.values()),
+            counts,
+            amounts,
+            unpaid,
+            unpaid_amount,
+            unconfirmed,
+        )
+
+    @classmethod
+    def from_items(cls, items) -> ItemTotals:
+        rows = []
+        for item in items:
+            try:
+                paid_again = item.retried_as is not None
+            except ObjectDoesNotExist:
+                paid_again = False
+            unpaid = 0 if paid_again else 1
+            unconfirmed = 1 if unpaid and item.confirmed_at is None else 0
+            rows.append((item.status, 1, item.amount, unpaid, item.amount * unpaid, unconfirmed))
+        return cls.from_rows(rows)
 
     @property
     def unsuccessful_count(self) -> int:
@@ -49,6 +81,14 @@ class ItemTotals:
     @property
     def unsuccessful_amount(self) -> int:
         return self.amounts.get(ItemStatus.FAILED, 0) + self.amounts.get(ItemStatus.RETURNED, 0)
+
+    @property
+    def amounts_json(self) -> dict[str, int]:
+        """``{"total", "settled", "failed", "returned", "pending"}``; the parts add up."""
+        return {"total": self.amount, **{status: self.amounts[status] for status in AMOUNT_KEYS}}
+
+
+AMOUNT_KEYS = ("settled", "failed", "returned", "pending")
 
 
 @dataclass(frozen=True)
@@ -99,32 +139,31 @@ def is_overdue(batch, now: dt.datetime) -> bool:
 
 
 def batch_attention(batch, totals: ItemTotals, now: dt.datetime) -> Attention:
-    """The attention level and reason for ``batch`` at ``now`` given its items' totals."""
+    """The attention level and reason for ``batch`` at ``now`` given its items' totals.
+
+    Action required: the bank's report does not match; any failed or returned item not paid
+    again (unconfirmed: reconcile first; confirmed: pay it again), so unpaid money never drops
+    out of sight; or past the expected settlement without the bank's confirmation.
+    """
     status, currency = batch.status, batch.currency
     expected = _day(batch.expected_settlement_date)
-    failed_items = totals.unsuccessful_count
     if status == BatchStatus.REQUIRES_RECONCILIATION:
         return Attention(
             ACTION_REQUIRED,
             "The bank's report does not match what was sent; record what the bank confirmed.",
         )
-    if status in NEEDS_RECONCILIATION and not is_reconciled(batch):
-        if status == BatchStatus.PARTIALLY_SETTLED:
+    if totals.unpaid_count:
+        what = (
+            f"{totals.unpaid_count} of {totals.count} items failed or were returned "
+            f"({_money(totals.unpaid_amount, currency)})"
+        )
+        if totals.unconfirmed_unpaid_count:
             reason = (
-                f"{failed_items} of {plural(totals.count, 'item')} failed or were returned "
-                f"({_money(totals.unsuccessful_amount, currency)}); reconcile with the bank "
-                "before paying them again."
-            )
-        elif status == BatchStatus.FAILED:
-            reason = (
-                f"The batch failed ({plural(totals.count, 'item')}, "
-                f"{_money(totals.amount, currency)}); reconcile with the bank before paying again."
+                f"{what} and the bank has not confirmed it; reconcile with the bank before "
+                "paying them again."
             )
         else:
-            reason = (
-                f"The bank returned the batch ({_money(totals.amount, currency)}); reconcile "
-                "with the bank before paying again."
-            )
+            reason = f"{what}, confirmed by the bank and not paid again; pay them again."
         return Attention(ACTION_REQUIRED, reason)
     if is_overdue(batch, now):
         return Attention(
@@ -133,21 +172,21 @@ def batch_attention(batch, totals: ItemTotals, now: dt.datetime) -> Attention:
             "bank and record a reconciliation.",
         )
     if status in NEEDS_RECONCILIATION:
+        paid = (
+            f"; {totals.unsuccessful_count} failed or returned item(s) "
+            f"({_money(totals.unsuccessful_amount, currency)}) paid again"
+            if totals.unsuccessful_count
+            else ""
+        )
+        by = f", {_reconciled_by(batch)}" if batch.reconciled_at else ""
         return Attention(
             INFO if status == BatchStatus.PARTIALLY_SETTLED else NONE,
-            f"{batch.get_status_display()}, {_reconciled_by(batch)}.",
+            f"{batch.get_status_display()}{by}{paid}.",
         )
     if status == BatchStatus.SETTLED:
-        settled = f"Settled ({_money(totals.amount, currency)})"
+        settled = f"Settled ({_money(totals.amounts.get('settled', 0), currency)})"
         return Attention(
             NONE, f"{settled}, {_reconciled_by(batch)}." if batch.reconciled_at else f"{settled}."
-        )
-    # Unconfirmed and not overdue yet.
-    if failed_items:
-        return Attention(
-            WARNING,
-            f"{failed_items} of {plural(totals.count, 'item')} failed; reconcile once the bank "
-            "confirms the rest.",
         )
     today_at_bank = now.astimezone(batch.rules.time_zone).date()
     if today_at_bank == batch.expected_settlement_date:
@@ -164,11 +203,25 @@ def batch_attention(batch, totals: ItemTotals, now: dt.datetime) -> Attention:
     return Attention(INFO, f"{stage}; expected to settle on {expected}.")
 
 
+def unpaid_failures_q() -> Q:
+    """Batches holding a failed or returned item that has not been paid again."""
+    from payouts.models import PayoutItem
+
+    return Q(
+        Exists(
+            PayoutItem.objects.filter(
+                batch=OuterRef("pk"),
+                status__in=[ItemStatus.FAILED, ItemStatus.RETURNED],
+                retried_as__isnull=True,
+            )
+        )
+    )
+
+
 def action_required_q(now: dt.datetime) -> Q:
     """The action-required branch of ``batch_attention`` as a filter on PayoutBatch."""
-    unreconciled = Q(reconciled_at__isnull=True) | Q(reconciled_at__lt=F("status_changed_at"))
     return (
         Q(status=BatchStatus.REQUIRES_RECONCILIATION)
-        | (Q(status__in=NEEDS_RECONCILIATION) & unreconciled)
+        | unpaid_failures_q()
         | Q(status__in=UNCONFIRMED, settlement_deadline__lte=now)
     )

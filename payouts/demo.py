@@ -1,4 +1,9 @@
-"""Demo payout batches for ``manage.py seed_demo``: every status, several needing attention."""
+"""Demo payout batches for ``manage.py seed_demo``: every status, several needing attention.
+
+Every batch is built through the real services, so its items agree with it: the rail's item
+reports (unconfirmed) derive the batch status; a failed or returned batch has failed or
+returned items with the bank's reason codes; one reconciled batch shows "Pay again".
+"""
 
 import datetime as dt
 
@@ -6,11 +11,12 @@ from django.utils import timezone
 
 from payouts.models import PayoutBatch
 from payouts.services import (
+    ItemResult,
     NewItem,
     payout_batch_create,
     payout_batch_reconcile,
     payout_batch_transition,
-    payout_item_record_result,
+    payout_item_results_record,
 )
 from payouts.settlement import calendar_rules
 from payouts.transitions import BatchStatus
@@ -43,37 +49,33 @@ def _batch(name, *, rng, currency="USD", rail="ach", days=2, submitted_at, items
         business_days=days,
         submitted_at=submitted_at,
         items=[
-            NewItem(recipient, account, rng.randint(50, 4_000) * major)
-            for recipient, account in rng.sample(RECIPIENTS, items)
+            NewItem(recipient, account, rng.randint(50, 4_000) * major, f"DEMO-{number + 1:03d}")
+            for number, (recipient, account) in enumerate(rng.sample(RECIPIENTS, items))
         ],
         source="demo",
     )
 
 
-def _walk(batch, *steps):
+def _walk(batch, *steps, reason_code=""):
     for step in steps:
         payout_batch_transition(
-            batch_id=batch.public_id, to=step, source="demo", reason="Demo data"
+            batch_id=batch.public_id,
+            to=step,
+            source="demo",
+            reason="Demo data",
+            reason_code=reason_code,
         )
 
 
-def _results(batch, *, failed=0, code="R03", message="No account / unable to locate account"):
-    for number, item in enumerate(batch.items.all()):
-        if number < failed:
-            payout_item_record_result(
-                item_id=item.public_id,
-                to="failed",
-                failure_code=code,
-                failure_message=message,
-                source="demo",
-            )
-        else:
-            payout_item_record_result(
-                item_id=item.public_id,
-                to="settled",
-                bank_reference=f"DEMO{item.pk:06d}",
-                source="demo",
-            )
+def _results(batch, *, failed=0, code="R03"):
+    """The rail's report for every item (unconfirmed): the first ``failed`` fail with ``code``."""
+    results = [
+        ItemResult(item.public_id, "failed", reason_code=code)
+        if number < failed
+        else ItemResult(item.public_id, "settled", bank_reference=f"DEMO{item.pk:06d}")
+        for number, item in enumerate(batch.items.order_by("pk"))
+    ]
+    payout_item_results_record(results=results, actor=None, source="demo", confirmed=False)
 
 
 def seed_demo_data(*, users, rng, stdout) -> None:
@@ -103,15 +105,17 @@ def seed_demo_data(*, users, rng, stdout) -> None:
 
     settled = _batch("Refund payouts", rng=rng, submitted_at=days_ago(10))
     _walk(settled, S.PROCESSING, S.IN_TRANSIT)
-    _results(settled)
-    _walk(settled, S.SETTLED)
+    _results(settled)  # every item settled: the batch is settled
 
     partial = _batch("Driver earnings", rng=rng, items=6, submitted_at=days_ago(6))
     _walk(partial, S.PROCESSING, S.IN_TRANSIT)
-    _results(partial, failed=2)
-    _walk(partial, S.PARTIALLY_SETTLED)
+    _results(partial, failed=2)  # two R03 failures: partially settled, not yet confirmed
 
-    _walk(_batch("Insurance claims", rng=rng, submitted_at=days_ago(4)), S.FAILED)
+    _walk(
+        _batch("Insurance claims", rng=rng, submitted_at=days_ago(4)),
+        S.FAILED,
+        reason_code="BATCH_REJECTED",
+    )
 
     returned = _batch(
         "UK contractor payments",
@@ -121,7 +125,9 @@ def seed_demo_data(*, users, rng, stdout) -> None:
         days=3,
         submitted_at=days_ago(9),
     )
-    _walk(returned, S.PROCESSING, S.IN_TRANSIT, S.RETURNED)
+    _walk(returned, S.PROCESSING, S.IN_TRANSIT)
+    _results(returned)
+    _walk(returned, S.RETURNED, reason_code="AC04")  # the beneficiary banks sent it all back
 
     _walk(
         _batch(
@@ -138,12 +144,14 @@ def seed_demo_data(*, users, rng, stdout) -> None:
     )
 
     reconciled = _batch("Charity disbursements", rng=rng, submitted_at=days_ago(12))
-    _walk(reconciled, S.FAILED)
+    _walk(reconciled, S.PROCESSING, S.IN_TRANSIT)
+    _results(reconciled, failed=1)
     payout_batch_reconcile(
         batch_id=reconciled.public_id,
-        outcome=S.FAILED,
-        note="Bank confirmed the file was rejected (duplicate file id); resubmitted.",
-        bank_reference="FED-REJ-2291",
+        outcome=S.PARTIALLY_SETTLED,
+        note="Statement confirms three credits; the R03 (no account) stands: ask the charity "
+        "for the right account and pay it again.",
+        bank_reference="FED-STMT-2291",
         actor=operator,
         source="demo",
     )
@@ -157,6 +165,5 @@ def seed_demo_data(*, users, rng, stdout) -> None:
     )
     _walk(gbp, S.PROCESSING, S.IN_TRANSIT)
     _results(gbp)
-    _walk(gbp, S.SETTLED)
     count = PayoutBatch.objects.filter(name__startswith=DEMO_PREFIX).count()
     stdout.write(f"Payouts: {count} demo batches.")

@@ -1,17 +1,31 @@
-"""The reconciliation form, shared by the detail page and the admin action."""
+"""Payout forms: reconciliation (page and admin), pay again, and the CSV batch upload."""
+
+import secrets
 
 from django import forms
 
-from payouts.transitions import RECONCILIATION_OUTCOMES, BatchStatus
+from payflow.currencies import CURRENCIES
+from payouts.models import Rail
+from payouts.settlement import CALENDARS, MAX_BUSINESS_DAYS
+from payouts.transitions import RECONCILIATION_OUTCOMES, BatchStatus, ItemStatus
 
 NOTE_REQUIRED = "A note is required: say what the bank confirmed and how."
+ITEM_OUTCOMES = [
+    ("", "No change"),
+    (ItemStatus.SETTLED, "Settled"),
+    (ItemStatus.FAILED, "Failed"),
+    (ItemStatus.RETURNED, "Returned"),
+]
 
 
 class ReconciliationForm(forms.Form):
     outcome = forms.ChoiceField(
         label="Outcome the bank confirmed",
-        choices=[("", "Choose…")] + [(o.value, o.label) for o in RECONCILIATION_OUTCOMES],
-        error_messages={"required": "Choose the outcome the bank confirmed."},
+        required=False,
+        choices=[("", "Follow from the items")]
+        + [(o.value, o.label) for o in RECONCILIATION_OUTCOMES],
+        help_text="For the whole batch: it stands for every item still pending. Leave it to "
+        "follow from the per-item outcomes.",
     )
     note = forms.CharField(
         label="Note (required)",
@@ -25,12 +39,58 @@ class ReconciliationForm(forms.Form):
     )
     seen_reconciliation = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
-    def __init__(self, *args, allowed_outcomes=None, **kwargs):
+    def __init__(self, *args, allowed_outcomes=None, items=(), **kwargs):
         super().__init__(*args, **kwargs)
         if allowed_outcomes is not None:
-            self.fields["outcome"].choices = [("", "Choose…")] + [
+            self.fields["outcome"].choices = [("", "Follow from the items")] + [
                 (value, BatchStatus(value).label) for value in allowed_outcomes
             ]
+        # One outcome per item the bank can still answer for (pending or not yet confirmed).
+        self.item_rows = []
+        for item in items:
+            if item.status != ItemStatus.PENDING and item.confirmed_at is not None:
+                continue
+            # Labelled by aria-label: a visually hidden <label> in a scrolled table would
+            # widen the page at 390 px.
+            outcome = forms.ChoiceField(
+                label=f"Outcome of {item.public_id}",
+                required=False,
+                choices=ITEM_OUTCOMES,
+                widget=forms.Select(attrs={"aria-label": f"Outcome of {item.public_id}"}),
+            )
+            reason = forms.CharField(
+                label=f"Reason code for {item.public_id}",
+                required=False,
+                max_length=40,
+                widget=forms.TextInput(
+                    attrs={"aria-label": f"Reason code for {item.public_id}", "size": 6}
+                ),
+            )
+            self.fields[f"item_{item.public_id}"] = outcome
+            self.fields[f"reason_{item.public_id}"] = reason
+            self.item_rows.append(item)
+
+    def item_bound_rows(self):
+        return [
+            (item, self[f"item_{item.public_id}"], self[f"reason_{item.public_id}"])
+            for item in self.item_rows
+        ]
+
+    def item_results(self):
+        from payouts.services import ItemResult
+
+        results = []
+        for item in self.item_rows:
+            outcome = self.cleaned_data.get(f"item_{item.public_id}")
+            if outcome:
+                results.append(
+                    ItemResult(
+                        item_id=item.public_id,
+                        outcome=outcome,
+                        reason_code=self.cleaned_data.get(f"reason_{item.public_id}", ""),
+                    )
+                )
+        return results
 
     def add_service_error(self, error) -> None:
         """Put a refused service call on the form: per field when it names one."""
@@ -46,10 +106,15 @@ class ReconciliationForm(forms.Form):
 
         if not self.is_valid():
             return None
+        items = self.item_results()
+        if not self.cleaned_data["outcome"] and not items:
+            self.add_error("outcome", "Choose the batch's outcome, or give an item's outcome.")
+            return None
         try:
             return payout_batch_reconcile(
                 batch_id=batch_id,
-                outcome=self.cleaned_data["outcome"],
+                outcome=self.cleaned_data["outcome"] or None,
+                items=items,
                 note=self.cleaned_data["note"],
                 bank_reference=self.cleaned_data["bank_reference"],
                 actor=actor,
@@ -59,3 +124,45 @@ class ReconciliationForm(forms.Form):
         except PayoutError as error:
             self.add_service_error(error)
             return None
+
+
+class PayAgainForm(forms.Form):
+    account = forms.CharField(
+        label="Account to pay",
+        max_length=64,
+        help_text="Correct it if the failure was the account (e.g. R03 no account, R04 invalid).",
+        error_messages={"required": "Give the account to pay."},
+    )
+    confirm = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+def new_idempotency_key() -> str:
+    return "page-" + secrets.token_hex(16)
+
+
+class BatchUploadForm(forms.Form):
+    name = forms.CharField(label="Batch name", max_length=120)
+    currency = forms.ChoiceField(
+        label="Currency", choices=[(code, code) for code in sorted(CURRENCIES)], initial="USD"
+    )
+    rail = forms.ChoiceField(label="Rail", choices=Rail.choices)
+    business_days = forms.IntegerField(
+        label="Settles after (business days, T+N)",
+        min_value=0,
+        max_value=MAX_BUSINESS_DAYS,
+        initial=1,
+    )
+    calendar = forms.ChoiceField(
+        label="Holiday calendar",
+        required=False,
+        choices=[("", "The rail's own")] + [(key, key) for key in CALENDARS],
+    )
+    file = forms.FileField(
+        label="Items (CSV)",
+        required=False,
+        help_text="Columns: recipient_name, account, amount (major units, e.g. 12.50), "
+        "reference (optional).",
+    )
+    csv_text = forms.CharField(widget=forms.HiddenInput, required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    submit_now = forms.BooleanField(label="Send to the bank now", required=False, initial=True)

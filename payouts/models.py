@@ -1,9 +1,10 @@
 """Payout batches, their items, the append-only history and the reconciliations.
 
 Batch totals and counts are not stored: they are derived from the items (see
-``selectors.item_totals``), so they cannot disagree. The status moves only through
-``services.payout_batch_transition`` / ``payout_batch_reconcile``; the model's transition methods
-only say whether a step is legal (the table is in ``transitions.py``).
+``selectors.item_totals_for``), so they cannot disagree. Item outcomes are written only by
+``services.payout_item_results_record``; a batch's outcome status follows from its items there.
+The model's transition methods only say whether a step is legal (the table is in
+``transitions.py``).
 """
 
 import secrets
@@ -160,15 +161,25 @@ class PayoutItem(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_item_id, editable=False)
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="items")
     recipient_name = models.CharField(max_length=120)
-    account_reference = models.CharField(max_length=64, help_text="Masked account, e.g. ••••6789.")
+    account_reference = models.CharField(max_length=64, help_text="Account, e.g. ••••6789.")
     amount = models.BigIntegerField(help_text="Minor units of the batch's currency.")
+    # The payer's reference sent with the item (remittance information), optional.
+    reference = models.CharField(max_length=140, blank=True)
     status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.PENDING)
-    failure_code = models.CharField(max_length=40, blank=True)
+    # The bank's return/failure reason (R03, AC04, ...): required when failed or returned.
+    reason_code = models.CharField(max_length=40, blank=True)
     failure_message = models.CharField(max_length=255, blank=True)
     bank_reference = models.CharField(max_length=64, blank=True, db_index=True)
-    # When the item reached settled, failed or returned (a retry needs a later reconciliation).
+    # What the bank confirmed moved (minor units); null until confirmed.
+    confirmed_amount = models.BigIntegerField(null=True, blank=True)
+    # The bank statement line ("bsl_...") that justified the outcome, or "".
+    statement_line_id = models.CharField(max_length=32, blank=True, db_index=True)
+    # When the bank confirmed the outcome (a statement line or a reconciliation), not just a
+    # rail report. Only a confirmed failure can be paid again.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # When the item reached settled, failed or returned.
     resolved_at = models.DateTimeField(null=True, blank=True)
-    # A failed or returned item paid again (after reconciliation) points to its new item.
+    # A failed or returned item paid again points to its new item (one retry per item).
     retry_of = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retried_as"
     )
@@ -182,8 +193,24 @@ class PayoutItem(models.Model):
                 condition=models.Q(amount__gt=0), name="payout_item_amount_gt_0"
             ),
             models.CheckConstraint(
-                condition=~models.Q(status__in=["failed", "returned"]) | ~models.Q(failure_code=""),
+                condition=~models.Q(status__in=["failed", "returned"]) | ~models.Q(reason_code=""),
                 name="payout_item_failure_has_code",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confirmed_amount__isnull=True)
+                | models.Q(confirmed_amount__gt=0),
+                name="payout_item_confirmed_amount_gt_0",
+            ),
+            # A pending item has no outcome yet: nothing confirmed, no statement line.
+            models.CheckConstraint(
+                condition=~models.Q(status="pending")
+                | (
+                    models.Q(confirmed_amount__isnull=True)
+                    & models.Q(confirmed_at__isnull=True)
+                    & models.Q(statement_line_id="")
+                    & models.Q(resolved_at__isnull=True)
+                ),
+                name="payout_item_pending_unconfirmed",
             ),
         ]
 
@@ -193,6 +220,10 @@ class PayoutItem(models.Model):
     @property
     def status_label(self) -> str:
         return ItemStatus(self.status).label
+
+    @property
+    def failure_code(self) -> str:
+        return self.reason_code
 
 
 class PayoutReconciliation(AppendOnlyModel):
@@ -219,6 +250,40 @@ class PayoutReconciliation(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.batch_id} reconciled {self.outcome} by {self.actor_name}"
+
+
+class PayoutItemResult(AppendOnlyModel):
+    """Every outcome written for an item, in order (append-only): who, why, on what evidence."""
+
+    item = models.ForeignKey(PayoutItem, on_delete=models.PROTECT, related_name="results")
+    from_status = models.CharField(max_length=16, choices=ItemStatus.choices)
+    outcome = models.CharField(max_length=16, choices=ItemStatus.choices)
+    amount = models.BigIntegerField(null=True, blank=True)
+    confirmed = models.BooleanField(default=False)
+    bank_reference = models.CharField(max_length=64, blank=True)
+    reason_code = models.CharField(max_length=40, blank=True)
+    statement_line_id = models.CharField(max_length=32, blank=True)
+    reconciliation = models.ForeignKey(
+        PayoutReconciliation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="item_results",
+    )
+    note = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150)
+    source = models.CharField(max_length=16)
+    request_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.from_status}->{self.outcome}"
 
 
 class PayoutBatchEvent(AppendOnlyModel):

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from payflow.currencies import CURRENCIES
+from payflow.currencies import CURRENCIES, format_amount, format_money
 from payflow.pagination import SortSpec, after_cursor, encode_cursor, parse_sort, sorted_page
 from payouts.attention import Attention, ItemTotals, action_required_q, batch_attention
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
-from payouts.services import retry_refusal
+from payouts.services import retry_refusal  # noqa: F401  (views ask why not)
 from payouts.settlement import Timeline, settlement_deadline, settlement_timeline
-from payouts.transitions import BatchStatus
+from payouts.transitions import SUBMITTED, BatchStatus, ItemStatus
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -101,16 +102,24 @@ def filtered_batches(filters: BatchFilters, now: dt.datetime):
 
 
 def item_totals_for(batch_ids) -> dict[int, ItemTotals]:
-    """One aggregate query: item counts and amounts by status for each batch id."""
+    """One aggregate query: item counts and amounts by status for each batch id, and the
+    failed or returned items not paid again (confirmed or not)."""
     rows: dict[int, list] = defaultdict(list)
+    not_paid_again = Q(retried_as__isnull=True)
     aggregated = (
         PayoutItem.objects.filter(batch_id__in=list(batch_ids))
         .values_list("batch_id", "status")
-        .annotate(count=Count("id"), amount=Sum("amount"))
+        .annotate(
+            n_items=Count("id"),
+            sum_amount=Sum("amount"),
+            n_unpaid=Count("id", filter=not_paid_again),
+            sum_unpaid=Sum("amount", filter=not_paid_again),
+            n_unconfirmed=Count("id", filter=not_paid_again & Q(confirmed_at__isnull=True)),
+        )
         .order_by()
     )
-    for batch_id, status, count, amount in aggregated:
-        rows[batch_id].append((status, count, amount))
+    for batch_id, status, *numbers in aggregated:
+        rows[batch_id].append((status, *numbers))
     return {batch_id: ItemTotals.from_rows(rows.get(batch_id, [])) for batch_id in batch_ids}
 
 
@@ -194,6 +203,16 @@ class ItemView:
     item: PayoutItem
     retry_refusal: str
     retried_as: str | None
+    retry_of: str | None = None
+    retry_of_batch: str | None = None
+
+    @property
+    def can_pay_again(self) -> bool:
+        return not self.retry_refusal
+
+    @property
+    def unsuccessful(self) -> bool:
+        return self.item.status in ("failed", "returned")
 
 
 @dataclass
@@ -223,8 +242,8 @@ def reconciliation_outcomes_for(batch: PayoutBatch) -> list[str]:
 def payout_batch_detail(*, public_id: str, now: dt.datetime | None = None) -> BatchDetail:
     now = now or timezone.now()
     batch = payout_batch_get(public_id=public_id)
-    items = list(batch.items.select_related("retried_as", "retry_of").order_by("id"))
-    totals = ItemTotals.from_rows((item.status, 1, item.amount) for item in items)
+    items = list(batch.items.select_related("retried_as", "retry_of__batch").order_by("id"))
+    totals = ItemTotals.from_items(items)
     events = list(
         PayoutBatchEvent.objects.filter(batch=batch)
         .select_related("reconciliation")
@@ -236,10 +255,10 @@ def payout_batch_detail(*, public_id: str, now: dt.datetime | None = None) -> Ba
         items=[
             ItemView(
                 item=item,
-                retry_refusal=retry_refusal(item, batch)
-                if item.status in {"failed", "returned"}
-                else "",
+                retry_refusal=retry_refusal(item, batch),
                 retried_as=getattr(getattr(item, "retried_as", None), "public_id", None),
+                retry_of=item.retry_of.public_id if item.retry_of else None,
+                retry_of_batch=item.retry_of.batch.public_id if item.retry_of else None,
             )
             for item in items
         ],
@@ -254,6 +273,16 @@ def payout_batch_detail(*, public_id: str, now: dt.datetime | None = None) -> Ba
         now=now,
         allowed_outcomes=reconciliation_outcomes_for(batch),
     )
+
+
+def amounts_text(amounts: dict[str, int], currency: str) -> str:
+    """ "300.03 USD: 200.03 settled, 100.00 failed" (the parts that are not zero)."""
+    parts = [
+        f"{format_amount(amounts[key], currency)} {key}"
+        for key in ("settled", "failed", "returned", "pending")
+        if amounts[key]
+    ]
+    return f"{format_money(amounts['total'], currency)}: {', '.join(parts)}"
 
 
 def payout_attention_summary(*, limit: int = 5) -> dict:
@@ -271,9 +300,14 @@ def payout_attention_summary(*, limit: int = 5) -> dict:
         batches.append(
             {
                 "id": batch.public_id,
+                "name": batch.name,
                 "status": batch.status,
+                "status_label": batch.status_label,
+                "currency": batch.currency,
                 "level": attention.level,
                 "reason": attention.reason,
+                "amounts": totals[batch.pk].amounts_json,
+                "amounts_text": amounts_text(totals[batch.pk].amounts_json, batch.currency),
                 "expected_settlement_date": batch.expected_settlement_date,
             }
         )
@@ -389,3 +423,68 @@ def settlement_calendar(*, month: dt.date | None = None, now: dt.datetime | None
         "previous": previous,
         "next": after,
     }
+
+
+# --- for statement matching (the reconciliation app calls these) ----------------------------
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    item_id: str
+    batch_id: str
+    currency: str
+    amount: int
+    reference: str
+    expected_settlement_date: dt.date
+    calendar: str
+    status: str = ItemStatus.PENDING
+
+
+_OPEN_FIELDS = (
+    "public_id",
+    "batch__public_id",
+    "batch__currency",
+    "amount",
+    "reference",
+    "batch__expected_settlement_date",
+    "batch__calendar",
+    "status",
+)
+
+
+def _open_item(row) -> OpenItem:
+    return OpenItem(*row)
+
+
+def open_items_for_matching(*, currency: str | None = None) -> Iterator[OpenItem]:
+    """Pending items of batches that were submitted (processing, in transit, requires
+    reconciliation, partially settled), streamed; plus settled items (which the bank can
+    still return: for return credit lines). Ordered by item pk."""
+    items = PayoutItem.objects.filter(
+        Q(status=ItemStatus.PENDING, batch__status__in=list(SUBMITTED))
+        | Q(status=ItemStatus.SETTLED)
+    )
+    if currency:
+        items = items.filter(batch__currency=currency)
+    for row in items.order_by("pk").values_list(*_OPEN_FIELDS).iterator(chunk_size=2000):
+        yield _open_item(row)
+
+
+def items_by_ids(*, item_ids: list[str]) -> dict[str, OpenItem]:
+    """The named items (any status) by public id; unknown ids are left out."""
+    found: dict[str, OpenItem] = {}
+    for start in range(0, len(item_ids), 2000):
+        chunk = item_ids[start : start + 2000]
+        for row in PayoutItem.objects.filter(public_id__in=chunk).values_list(*_OPEN_FIELDS):
+            found[row[0]] = _open_item(row)
+    return found
+
+
+def batches_needing_attention(*, limit: int = 5) -> list[dict]:
+    """For the overview: the most urgent batches needing action, each with its amounts."""
+    return payout_attention_summary(limit=limit)["batches"]
+
+
+def payout_item_get(*, item_id: str) -> PayoutItem:
+    """One item with its batch (for the pay-again confirmation). Raises DoesNotExist."""
+    return PayoutItem.objects.select_related("batch").get(public_id=item_id)

@@ -1,6 +1,6 @@
 """When a payout batch settles: T+N business days in the bank's calendar, time zone and cut-off.
 
-Pure date arithmetic (no database), so it can be tested exhaustively. The rule (SPEC section 4):
+Pure date arithmetic (no database), so it can be tested exhaustively. The rule:
 convert the submission time to the bank's time zone; if that local date is a business day and the
 local time is before the cut-off, counting starts that day (the *effective day*), otherwise on the
 next business day; the batch settles N business days after the effective day. N = 0 means

@@ -11,14 +11,14 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
-from payflow.formatting import plural
 from payouts.attention import action_required_q
 from payouts.models import PayoutBatch
 from payouts.services import (
+    ItemResult,
     NewItem,
     payout_batch_create,
     payout_batch_transition,
-    payout_item_record_result,
+    payout_item_results_record,
 )
 from payouts.transitions import BatchStatus
 
@@ -86,13 +86,18 @@ def _items(rng: random.Random, count: int, currency: str) -> list[NewItem]:
 
 def _play_forward(batch: PayoutBatch, rng: random.Random, failure_rate: float, now, actor) -> None:
     """Move a new batch along what the bank would have done by ``now``. No retries, ever."""
-    move = lambda to, reason: payout_batch_transition(  # noqa: E731
-        batch_id=batch.public_id, to=to, actor=actor, reason=reason, source="simulation"
+    move = lambda to, reason, reason_code="": payout_batch_transition(  # noqa: E731
+        batch_id=batch.public_id,
+        to=to,
+        actor=actor,
+        reason=reason,
+        source="simulation",
+        reason_code=reason_code,
     )
     if now - batch.submitted_at < dt.timedelta(hours=1):
         return  # still pending
     if rng.random() < failure_rate * 0.1:
-        move(S.FAILED, "Rejected by the bank: file validation failed.")
+        move(S.FAILED, "Rejected by the bank: file validation failed.", "BATCH_REJECTED")
         return
     move(S.PROCESSING, "Accepted by the bank.")
     if rng.random() < 0.04:
@@ -105,40 +110,22 @@ def _play_forward(batch: PayoutBatch, rng: random.Random, failure_rate: float, n
         return
     if settled_by_now and rng.random() < 0.15:
         return  # the bank never confirmed: left overdue for a person to chase
-    failed = 0
-    items = list(batch.items.all())
-    for item in items:
+    results = []
+    for item in batch.items.order_by("pk"):
         if not settled_by_now and rng.random() < 0.5:
             continue  # due today: some items have not landed yet
         if rng.random() < failure_rate:
-            code, message = rng.choice(FAILURES)
-            payout_item_record_result(
-                item_id=item.public_id,
-                to="failed",
-                failure_code=code,
-                failure_message=message,
-                actor=actor,
-                source="simulation",
-            )
-            failed += 1
+            code, _message = rng.choice(FAILURES)
+            results.append(ItemResult(item.public_id, "failed", reason_code=code))
         else:
-            payout_item_record_result(
-                item_id=item.public_id,
-                to="settled",
-                bank_reference=f"BR{rng.randint(10**8, 10**9)}",
-                actor=actor,
-                source="simulation",
-            )
-    if not settled_by_now:
-        return
-    if failed == len(items):
-        move(S.FAILED, "Every item was rejected by the beneficiary banks.")
-    elif failed:
-        move(S.PARTIALLY_SETTLED, f"{failed} of {plural(len(items), 'item')} failed.")
-    elif rng.random() < failure_rate * 0.1:
-        move(S.RETURNED, "The receiving bank returned the batch.")
-    else:
-        move(S.SETTLED, "Bank confirmed settlement of every item.")
+            reference = f"BR{rng.randint(10**8, 10**9)}"
+            results.append(ItemResult(item.public_id, "settled", bank_reference=reference))
+    # The rail's report (unconfirmed); the batch status follows from its items.
+    payout_item_results_record(results=results, actor=actor, source="simulation", confirmed=False)
+    if settled_by_now and rng.random() < failure_rate * 0.1:
+        batch.refresh_from_db()
+        if batch.status in (S.SETTLED, S.PARTIALLY_SETTLED):
+            move(S.RETURNED, "The receiving bank returned the batch.", reason_code="R06")
 
 
 def simulate_payouts(

@@ -1,17 +1,25 @@
-"""Payout pages: the list with the Needs Attention filter, the batch detail, reconciliation."""
+"""Payout pages: the list with the Needs Attention filter, the batch detail, reconciliation,
+"Pay again" with its confirmation, and the CSV batch upload with a preview."""
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from payflow.accounts.decorators import requires
 from payflow.accounts.roles import Action, can
-from payouts import selectors
-from payouts.forms import ReconciliationForm
-from payouts.models import PayoutBatch, PayoutItem
-from payouts.services import PayoutError, payout_item_retry
+from payflow.exceptions import DomainError
+from payouts import csv_items, selectors
+from payouts.forms import BatchUploadForm, PayAgainForm, ReconciliationForm, new_idempotency_key
+from payouts.models import RAIL_CALENDARS, PayoutBatch, PayoutItem
+from payouts.services import (
+    BatchInput,
+    NewItem,
+    PayoutError,
+    payout_batch_create_idempotent,
+    payout_item_retry,
+)
 
 DETAIL_PARTIALS = {"summary", "items", "history"}
 
@@ -33,6 +41,7 @@ def _detail_context(request, detail, form=None) -> dict:
     form = form or ReconciliationForm(
         initial={"seen_reconciliation": detail.latest_reconciliation_id},
         allowed_outcomes=detail.allowed_outcomes,
+        items=[view.item for view in detail.items],
     )
     return {"d": detail, "form": form, "can_reconcile": can(request.user, Action.RECONCILE_PAYOUT)}
 
@@ -56,7 +65,13 @@ def payout_list(request):
         page = selectors.payout_batch_list(filters=filters, sort=sort)
     partial = request.htmx and request.GET.get("partial") == "table"
     template = "payouts/list.html#table" if partial else "payouts/list.html"
-    context = {"page": page, "filters": filters, "errors": errors, "query": filters.as_query()}
+    context = {
+        "page": page,
+        "filters": filters,
+        "errors": errors,
+        "query": filters.as_query(),
+        "perms_create": can(request.user, Action.CREATE_PAYOUT),
+    }
     return _render(request, template, context, now=page.now)
 
 
@@ -97,8 +112,8 @@ def payout_detail(request, batch_id):
 @requires(Action.RECONCILE_PAYOUT)
 @require_POST
 def payout_reconcile(request, batch_id):
-    _detail(batch_id)  # 404 before anything else
-    form = ReconciliationForm(request.POST)
+    before = _detail(batch_id)  # 404 before anything else
+    form = ReconciliationForm(request.POST, items=[view.item for view in before.items])
     recorded = form.reconcile(batch_id=batch_id, actor=request.user, source="page")
     detail = _detail(batch_id)
     if recorded and not request.htmx:
@@ -112,20 +127,117 @@ def payout_reconcile(request, batch_id):
 
 
 @requires(Action.RECONCILE_PAYOUT)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def payout_item_pay_again(request, item_id):
+    """GET (or a POST without ``confirm``): the confirmation, showing why the item failed and
+    the account, which may be corrected. POST with ``confirm``: pay it again, once."""
     try:
-        new_item = payout_item_retry(item_id=item_id, actor=request.user, source="page")
+        item = selectors.payout_item_get(item_id=item_id)
     except PayoutItem.DoesNotExist:
         raise Http404(f"No payout item {item_id}.") from None
-    except PayoutError as error:
-        messages.error(request, error.message)
-        batch_id = PayoutItem.objects.values_list("batch__public_id", flat=True).get(
-            public_id=item_id
+    refusal = selectors.retry_refusal(item, item.batch)
+    form = PayAgainForm(
+        request.POST if request.method == "POST" else None,
+        initial={"account": item.account_reference},
+    )
+    confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
+    if confirmed and not refusal and form.is_valid():
+        try:
+            new_item = payout_item_retry(
+                item_id=item_id,
+                actor=request.user,
+                source="page",
+                account_reference=form.cleaned_data["account"],
+            )
+        except PayoutError as error:
+            refusal = error.message
+        else:
+            messages.success(
+                request,
+                f"Item {item_id} is paid again as {new_item.public_id} "
+                f"(to {new_item.account_reference}).",
+            )
+            return redirect("payouts:detail", batch_id=new_item.batch.public_id)
+    if request.method == "POST" and not confirmed:
+        form = PayAgainForm(
+            initial={"account": request.POST.get("account") or item.account_reference}
         )
-        return redirect("payouts:detail", batch_id=batch_id)
-    messages.success(request, f"Item {item_id} is paid again as {new_item.public_id}.")
-    return redirect("payouts:detail", batch_id=new_item.batch.public_id)
+    context = {"item": item, "batch": item.batch, "form": form, "refusal": refusal}
+    status = 409 if refusal and request.method == "POST" else 200
+    return render(request, "payouts/pay_again.html", context, status=status)
+
+
+def _upload_context(form, preview=None, file_error=""):
+    return {"form": form, "preview": preview, "file_error": file_error, "columns": csv_items}
+
+
+@requires(Action.CREATE_PAYOUT)
+@require_http_methods(["GET", "POST"])
+def payout_new(request):
+    """Upload a CSV of items: first a preview with every row's errors, then create (once per
+    key minted when the form was first shown)."""
+    if request.method == "GET":
+        form = BatchUploadForm(initial={"idempotency_key": new_idempotency_key()})
+        return render(request, "payouts/new.html", _upload_context(form))
+    form = BatchUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "payouts/new.html", _upload_context(form), status=422)
+    data = form.cleaned_data
+    upload = data.get("file")
+    text = data.get("csv_text") or ""
+    try:
+        if upload is not None:
+            if upload.size > csv_items.MAX_BYTES:
+                raise ValueError(f"The file is larger than {csv_items.MAX_BYTES // 2**20} MB.")
+            text = csv_items.decode(upload.read())
+    except ValueError as exc:
+        return render(
+            request, "payouts/new.html", _upload_context(form, file_error=str(exc)), status=422
+        )
+    if not text.strip():
+        return render(
+            request,
+            "payouts/new.html",
+            _upload_context(form, file_error="Choose a CSV file of items."),
+            status=422,
+        )
+    preview = csv_items.parse_items_csv(text, data["currency"])
+    # Carry the text to the create step, so the preview is exactly what gets created.
+    form.data = form.data.copy()
+    form.data["csv_text"] = text
+    if not preview.ok or request.POST.get("action") != "create":
+        status = 200 if preview.ok else 422
+        return render(request, "payouts/new.html", _upload_context(form, preview), status=status)
+    batch_input = BatchInput(
+        name=data["name"],
+        currency=data["currency"],
+        rail=data["rail"],
+        business_days=data["business_days"],
+        calendar=data["calendar"] or RAIL_CALENDARS.get(data["rail"]),
+        submit=data["submit_now"],
+        items=[
+            NewItem(row.recipient_name, row.account, row.amount, row.reference)
+            for row in preview.rows
+        ],
+    )
+    try:
+        outcome = payout_batch_create_idempotent(
+            user=request.user,
+            idempotency_key=data["idempotency_key"],
+            data=batch_input,
+            source="page",
+            render=lambda batch: {"id": batch.public_id},
+        )
+    except DomainError as error:
+        if error.fields:
+            for name, problems in error.fields.items():
+                form.add_error(name if name in form.fields else None, problems)
+        else:
+            form.add_error(None, error.message)
+        return render(request, "payouts/new.html", _upload_context(form, preview), status=422)
+    batch_id = outcome.body["id"]
+    messages.success(request, f"Batch {batch_id} created with {len(preview.rows)} items.")
+    return redirect("payouts:detail", batch_id=batch_id)
 
 
 @requires(Action.VIEW)

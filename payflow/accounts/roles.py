@@ -29,6 +29,7 @@ class Action(StrEnum):
     TRANSITION_PAYMENT = "transition_payment"
     SIMULATE = "simulate"
     RECONCILE_PAYOUT = "reconcile_payout"
+    CREATE_PAYOUT = "create_payout"
     USE_CHAOS = "use_chaos"
     USE_ADMIN = "use_admin"
 
@@ -39,6 +40,7 @@ REQUIRED_ROLE: dict[Action, Role] = {
     Action.TRANSITION_PAYMENT: Role.OPERATOR,
     Action.SIMULATE: Role.OPERATOR,
     Action.RECONCILE_PAYOUT: Role.OPERATOR,
+    Action.CREATE_PAYOUT: Role.OPERATOR,
     Action.USE_CHAOS: Role.ADMIN,
     Action.USE_ADMIN: Role.ADMIN,
 }
@@ -49,6 +51,7 @@ _ACTION_PHRASES: dict[Action, str] = {
     Action.TRANSITION_PAYMENT: "change a payment's status",
     Action.SIMULATE: "run simulations",
     Action.RECONCILE_PAYOUT: "reconcile payouts",
+    Action.CREATE_PAYOUT: "create payout batches",
     Action.USE_CHAOS: "use the chaos controls",
     Action.USE_ADMIN: "use the Django admin",
 }

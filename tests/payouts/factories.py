@@ -5,7 +5,13 @@ import datetime as dt
 from django.utils import timezone
 
 from payouts.models import PayoutBatch
-from payouts.services import NewItem, payout_batch_create, payout_batch_transition
+from payouts.services import (
+    ItemResult,
+    NewItem,
+    payout_batch_create,
+    payout_batch_transition,
+    payout_item_results_record,
+)
 from payouts.transitions import BatchStatus
 
 S = BatchStatus
@@ -16,7 +22,8 @@ PATH_TO = {
     S.PROCESSING: [S.PROCESSING],
     S.IN_TRANSIT: [S.PROCESSING, S.IN_TRANSIT],
     S.REQUIRES_RECONCILIATION: [S.PROCESSING, S.REQUIRES_RECONCILIATION],
-    S.PARTIALLY_SETTLED: [S.PROCESSING, S.IN_TRANSIT, S.PARTIALLY_SETTLED],
+    # The first item fails (R03), the rest settle: the batch becomes partially settled.
+    S.PARTIALLY_SETTLED: [S.PROCESSING, S.IN_TRANSIT],
     S.SETTLED: [S.PROCESSING, S.IN_TRANSIT, S.SETTLED],
     S.FAILED: [S.FAILED],
     S.RETURNED: [S.PROCESSING, S.IN_TRANSIT, S.RETURNED],
@@ -46,4 +53,13 @@ def make_batch(
     )
     for step in PATH_TO[status]:
         payout_batch_transition(batch_id=batch.public_id, to=step, reason="test setup")
+    if status == S.PARTIALLY_SETTLED:
+        ids = list(batch.items.order_by("pk").values_list("public_id", flat=True))
+        payout_item_results_record(
+            results=[ItemResult(ids[0], "failed", reason_code="R03")]
+            + [ItemResult(item_id, "settled") for item_id in ids[1:]],
+            actor=None,
+            source="test",
+            confirmed=False,
+        )
     return PayoutBatch.objects.get(pk=batch.pk)

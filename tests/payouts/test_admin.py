@@ -103,3 +103,14 @@ def test_action_with_a_note_reconciles_each_batch_through_the_service(as_admin, 
 def test_operator_cannot_open_the_admin(client, operator):
     client.force_login(operator)  # the password check is the login tests' job
     assert client.get(CHANGELIST).status_code == 403  # a role short of admin: 403
+
+
+def test_defect_the_admin_cannot_settle_a_batch_with_failed_items(as_admin):
+    partial = make_batch(status=S.PARTIALLY_SETTLED)
+    act(as_admin, [partial], apply="1", outcome="settled", note="All good?")
+    assert PayoutBatch.objects.get(pk=partial.pk).status == S.PARTIALLY_SETTLED
+    assert PayoutReconciliation.objects.count() == 0
+    page = as_admin.get(CHANGELIST).content.decode()
+    assert f"Batch {partial.public_id}: The batch cannot be settled: 1 failed" in page
+    # The list shows where the money is: 200.03 settled, 100.00 failed, nothing returned/pending.
+    assert "200.03 USD / 100.00 USD / 0.00 USD / 0.00 USD" in page

@@ -1,6 +1,7 @@
 """The payouts API: list with filters and cursor pages, detail, reconciliations and roles."""
 
 import datetime as dt
+import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,9 +16,12 @@ NY = ZoneInfo("America/New_York")
 URL = "/api/v1/payouts"
 
 
-def reconcile(client, batch, **body):
+def reconcile(client, batch, key=None, **body):
     return client.post(
-        f"{URL}/{batch.public_id}/reconciliations", body, content_type="application/json"
+        f"{URL}/{batch.public_id}/reconciliations",
+        body,
+        content_type="application/json",
+        headers={"Idempotency-Key": key or uuid.uuid4().hex},
     )
 
 

@@ -46,15 +46,15 @@ def bulk_load_batches(count: int) -> None:
 def bulk_load_items(per_batch: int) -> None:
     """Every batch gets ``per_batch`` items in one INSERT ... SELECT."""
     columns = (
-        "public_id, batch_id, recipient_name, account_reference, amount, status, failure_code, "
-        "failure_message, bank_reference, updated_at"
+        "public_id, batch_id, recipient_name, account_reference, amount, status, reason_code, "
+        "failure_message, bank_reference, reference, statement_line_id, updated_at"
     )
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"INSERT INTO payouts_payoutitem ({columns}) "
                 "SELECT 'poi_' || b.id || '_' || s.n, b.id, 'Recipient', '••••1234', 100 + s.n, "
-                "'pending', '', '', '', now() "
+                "'pending', '', '', '', '', '', now() "
                 "FROM payouts_payoutbatch b CROSS JOIN generate_series(1, %s) AS s(n)",
                 [per_batch],
             )
@@ -63,7 +63,7 @@ def bulk_load_items(per_batch: int) -> None:
                 f"INSERT INTO payouts_payoutitem ({columns}) "
                 "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < %s) "
                 "SELECT 'poi_' || b.id || '_' || s.n, b.id, 'Recipient', '••••1234', 100 + s.n, "
-                "'pending', '', '', '', CURRENT_TIMESTAMP FROM payouts_payoutbatch b, s",
+                "'pending', '', '', '', '', '', CURRENT_TIMESTAMP FROM payouts_payoutbatch b, s",
                 [per_batch],
             )
 

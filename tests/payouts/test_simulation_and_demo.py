@@ -9,6 +9,7 @@ from payouts.demo import DEMO_PREFIX, seed_demo_data
 from payouts.models import PayoutBatch, PayoutItem
 from payouts.simulation import simulate_payouts
 from payouts.transitions import BatchStatus
+from tests.payouts.invariants import assert_payout_invariants
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,9 @@ def test_simulation_creates_batches_across_rails_and_reports_progress():
     assert summary["needs_attention"] > 0  # overdue or partly failed batches are left for people
     assert PayoutItem.objects.filter(status="failed").exists()
     assert not PayoutItem.objects.filter(retry_of__isnull=False).exists()  # no automatic retry
+    assert_payout_invariants()
+    # The rail's reports are not the bank's confirmation: nothing can be paid again yet.
+    assert not PayoutItem.objects.filter(confirmed_at__isnull=False).exists()
 
 
 def test_without_a_seed_one_is_picked_and_reported():
@@ -72,3 +76,16 @@ def test_demo_seed_covers_every_status_and_is_idempotent(operator):
     from payouts.selectors import needs_attention_count
 
     assert needs_attention_count() >= 4
+
+
+def test_demo_batches_have_items_that_agree_with_them(operator):
+    seed_demo_data(users={"operator": operator}, rng=random.Random(2), stdout=io.StringIO())
+    assert_payout_invariants()
+    for status in (BatchStatus.FAILED, BatchStatus.RETURNED):
+        batch = PayoutBatch.objects.get(status=status)
+        items = list(batch.items.all())
+        assert {item.status for item in items} == {status}
+        assert all(item.reason_code and item.failure_message for item in items)
+    reconciled = PayoutBatch.objects.get(name__startswith=DEMO_PREFIX + "Charity")
+    failed = reconciled.items.get(status="failed")
+    assert failed.confirmed_at is not None  # "Pay again" is offered for it

@@ -37,8 +37,8 @@ def test_list_states_action_required_and_no_action_required(as_viewer):
     assert needs.public_id in html
     assert fine.public_id in html
     # A viewer cannot reconcile: told who can act, not "Action required".
-    assert "Needs an operator: The batch failed" in html
-    assert "Action required: The batch failed" not in html
+    assert "Needs an operator: 3 of 3 items failed or were returned (15,003 JPY)" in html
+    assert "Action required:" not in html
     assert "No action required" in html
     assert "15,003 JPY" in html  # yen has no minor unit
     assert 'data-testid="needs-attention-count">1<' in html
@@ -118,12 +118,16 @@ def test_form_without_htmx_and_without_a_note_is_422_with_the_page(as_operator):
     assert b"note: A note is required" in response.content
 
 
-def test_form_with_a_note_records_and_updates_history(as_operator, operator):
+def test_form_with_a_note_records_item_outcomes_and_updates_history(as_operator, operator):
     batch = make_batch(status=S.REQUIRES_RECONCILIATION)
+    first, second, third = batch.items.order_by("pk")
     response = as_operator.post(
         f"/payouts/{batch.public_id}/reconcile",
         {
-            "outcome": "partially_settled",
+            f"item_{first.public_id}": "failed",
+            f"reason_{first.public_id}": "R03",
+            f"item_{second.public_id}": "settled",
+            f"item_{third.public_id}": "settled",
             "note": "Two items bounced (R03).",
             "bank_reference": "X1",
         },
@@ -131,6 +135,8 @@ def test_form_with_a_note_records_and_updates_history(as_operator, operator):
     )
     html = response.content.decode()
     assert "Reconciliation recorded: Partially settled" in html
+    assert "R03" in html
+    assert "Pay again…" in html
     assert 'hx-swap-oob="innerHTML"' in html
     assert "Note: Two items bounced (R03)." in html
     assert "Bank reference: X1" in html
@@ -166,49 +172,96 @@ def test_someone_else_reconciled_since_the_page_was_loaded(as_operator, admin):
 
 
 def _failed_item_in_partly_settled_batch():
-    from payouts.services import payout_batch_transition, payout_item_record_result
-
-    batch = make_batch(status=S.IN_TRANSIT)
-    failed = batch.items.first()
-    payout_item_record_result(
-        item_id=failed.public_id, to="failed", failure_code="R03", failure_message="No account"
-    )
-    payout_batch_transition(batch_id=batch.public_id, to=S.PARTIALLY_SETTLED)
-    return batch, failed
+    """The first item failed with R03 (the rail's report, unconfirmed), the rest settled."""
+    batch = make_batch(status=S.PARTIALLY_SETTLED)
+    return batch, batch.items.get(status="failed")
 
 
-def test_pay_again_is_refused_on_the_page_until_reconciled(as_operator):
-    batch, failed = _failed_item_in_partly_settled_batch()
-    response = as_operator.post(f"/payouts/items/{failed.public_id}/pay-again", follow=True)
-    assert response.redirect_chain[-1][0] == f"/payouts/{batch.public_id}"
-    assert "Record a reconciliation of the batch first" in response.content.decode()
-    assert PayoutBatch.objects.count() == 1
-
-
-def test_pay_again_after_reconciliation_creates_a_new_pending_batch(as_operator, operator):
+def _confirm(batch, operator):
     from payouts.services import payout_batch_reconcile
 
-    batch, failed = _failed_item_in_partly_settled_batch()
     payout_batch_reconcile(
         batch_id=batch.public_id,
-        outcome=S.SETTLED,
+        outcome=S.PARTIALLY_SETTLED,
         note="R03 confirmed.",
         actor=operator,
         source="page",
     )
-    response = as_operator.post(f"/payouts/items/{failed.public_id}/pay-again")
+
+
+def test_pay_again_is_refused_on_the_page_until_the_failure_is_confirmed(as_operator):
+    batch, failed = _failed_item_in_partly_settled_batch()
+    detail = as_operator.get(f"/payouts/{batch.public_id}").content.decode()
+    assert 'data-testid="pay-again"' not in detail
+    assert "The bank has not confirmed this failure yet" in detail
+    response = as_operator.post(
+        f"/payouts/items/{failed.public_id}/pay-again", {"confirm": "yes", "account": "1"}
+    )
+    assert response.status_code == 409
+    assert "record a reconciliation first" in response.content.decode()
+    assert PayoutBatch.objects.count() == 1
+
+
+def test_defect_pay_again_asks_first_showing_the_failure_reason(as_operator, operator):
+    batch, failed = _failed_item_in_partly_settled_batch()
+    _confirm(batch, operator)
+    detail = as_operator.get(f"/payouts/{batch.public_id}").content.decode()
+    assert f'href="/payouts/items/{failed.public_id}/pay-again"' in detail
+    # Following the button (GET) or posting without the confirmation only asks.
+    for response in (
+        as_operator.get(f"/payouts/items/{failed.public_id}/pay-again"),
+        as_operator.post(f"/payouts/items/{failed.public_id}/pay-again"),
+    ):
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "R03" in html
+        assert "No account / unable to locate account" in html
+        assert "Paying the same account again will fail again" in html
+        assert failed.account_reference in html
+    assert PayoutBatch.objects.count() == 1
+
+
+def test_pay_again_after_confirmation_creates_a_new_pending_batch(as_operator, operator):
+    batch, failed = _failed_item_in_partly_settled_batch()
+    _confirm(batch, operator)
+    response = as_operator.post(
+        f"/payouts/items/{failed.public_id}/pay-again", {"confirm": "yes", "account": "••••4242"}
+    )
     new_batch = PayoutBatch.objects.exclude(pk=batch.pk).get()
     assert response["Location"] == f"/payouts/{new_batch.public_id}"
     assert new_batch.status == S.PENDING
-    assert new_batch.items.get().retry_of == failed
+    item = new_batch.items.get()
+    assert (item.retry_of, item.account_reference) == (failed, "••••4242")
+    # Linked both ways.
+    assert (
+        f"Paid again as <code>{item.public_id}</code>"
+        in as_operator.get(f"/payouts/{batch.public_id}").content.decode()
+    )
+    assert failed.public_id in as_operator.get(f"/payouts/{new_batch.public_id}").content.decode()
 
 
 def test_viewer_cannot_pay_again(as_viewer):
     _, failed = _failed_item_in_partly_settled_batch()
-    response = as_viewer.post(f"/payouts/items/{failed.public_id}/pay-again")
+    response = as_viewer.post(f"/payouts/items/{failed.public_id}/pay-again", {"confirm": "yes"})
     assert response.status_code == 403
     assert PayoutBatch.objects.count() == 1
 
 
 def test_pay_again_for_an_unknown_item_is_404(as_operator):
     assert as_operator.post("/payouts/items/poi_nope/pay-again").status_code == 404
+
+
+def test_overview_lists_batches_needing_attention_with_their_amounts(as_viewer):
+    batch = make_batch(status=S.PARTIALLY_SETTLED)
+    html = as_viewer.get("/").content.decode()
+    assert batch.public_id in html
+    assert "300.03 USD: 200.03 settled, 100.00 failed." in html
+
+
+def test_detail_shows_the_amount_breakdown_from_items(as_viewer):
+    batch = make_batch(status=S.PARTIALLY_SETTLED)
+    html = as_viewer.get(f"/payouts/{batch.public_id}").content.decode()
+    assert "<dt>Settled</dt><dd>200.03 USD (2)</dd>" in html
+    assert "<dt>Failed</dt><dd>100.00 USD (1)</dd>" in html
+    assert "Rail report, not confirmed" in html
+    assert "Action required: 1 of 3 items failed or were returned (100.00 USD)" in html

@@ -98,7 +98,9 @@ class Migration(migrations.Migration):
             ],
             options={
                 "constraints": [
-                    models.UniqueConstraint(fields=("user", "key"), name="idempotency_key_per_user")
+                    models.UniqueConstraint(
+                        fields=("user", "key"), name="one_idempotency_key_per_user"
+                    )
                 ],
             },
         ),
