@@ -1,6 +1,7 @@
 """Payout pages: list with Needs Attention, detail with timeline, reconciliation form."""
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -234,7 +235,7 @@ def test_pay_again_after_confirmation_creates_a_new_pending_batch(as_operator, o
     assert (item.retry_of, item.account_reference) == (failed, "••••4242")
     # Linked both ways.
     assert (
-        f"Paid again as <code>{item.public_id}</code>"
+        f'Paid again as <a href="/payouts/items/{item.public_id}"><code>{item.public_id}</code>'
         in as_operator.get(f"/payouts/{batch.public_id}").content.decode()
     )
     assert failed.public_id in as_operator.get(f"/payouts/{new_batch.public_id}").content.decode()
@@ -258,10 +259,16 @@ def test_overview_lists_batches_needing_attention_with_their_amounts(as_viewer):
     assert "300.03 USD: 200.03 settled, 100.00 failed." in html
 
 
+def _plain(html: str) -> str:
+    """The page's text as read: money spans unwrapped, no-break spaces as spaces."""
+    return re.sub(r'<span class="money"[^>]*>(.*?)</span>', r"\1", html).replace("\u00a0", " ")
+
+
 def test_detail_shows_the_amount_breakdown_from_items(as_viewer):
     batch = make_batch(status=S.PARTIALLY_SETTLED)
-    html = as_viewer.get(f"/payouts/{batch.public_id}").content.decode()
+    html = _plain(as_viewer.get(f"/payouts/{batch.public_id}").content.decode())
     assert "<dt>Settled</dt><dd>200.03 USD (2)</dd>" in html
     assert "<dt>Failed</dt><dd>100.00 USD (1)</dd>" in html
     assert "Rail report, not confirmed" in html
-    assert "Action required: 1 of 3 items failed or were returned (100.00 USD)" in html
+    # A viewer is told who can act.
+    assert "Needs an operator: 1 of 3 items failed or were returned (100.00 USD)" in html
