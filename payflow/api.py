@@ -21,7 +21,7 @@ from payflow.exceptions import DomainError, Forbidden, NotAuthenticated
 
 logger = logging.getLogger(__name__)
 
-API_APPS = ["payments", "payouts", "transactions", "chaos"]
+API_APPS = ["payments", "payouts", "transactions", "chaos", "reconciliation"]
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "payouts",
     "transactions",
     "chaos",
+    "reconciliation",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +247,11 @@ PAYOUT_CALENDAR = os.environ.get("PAYOUT_CALENDAR", "US")
 # "" = the PAYOUT_CALENDAR bank's own zone (America/New_York, Europe/Berlin, Europe/London).
 PAYOUT_BANK_TIME_ZONE = os.environ.get("PAYOUT_BANK_TIME_ZONE", "")
 PAYOUT_CUTOFF = os.environ.get("PAYOUT_CUTOFF", "17:00")
+# Bank reconciliation: amount tolerance (minor units), value-date window and exception SLA
+# (business days).
+RECONCILIATION_AMOUNT_TOLERANCE = env_int("RECONCILIATION_AMOUNT_TOLERANCE", 0)
+RECONCILIATION_VALUE_DATE_WINDOW_DAYS = env_int("RECONCILIATION_VALUE_DATE_WINDOW_DAYS", 2)
+RECONCILIATION_SLA_BUSINESS_DAYS = env_int("RECONCILIATION_SLA_BUSINESS_DAYS", 2)
 STREAM_QUEUE_CAPACITY = env_int("STREAM_QUEUE_CAPACITY", 500)
 STREAM_REPLAY_MAX_EVENTS = env_int("STREAM_REPLAY_MAX_EVENTS", 10_000)
 STREAM_REPLAY_MAX_SECONDS = env_int("STREAM_REPLAY_MAX_SECONDS", 15 * 60)

@@ -7,7 +7,7 @@ from django.urls import include, path
 from payflow import health, views
 from payflow.api import api
 
-PAGE_APPS = ["payments", "payouts", "transactions", "chaos"]
+PAGE_APPS = ["payments", "payouts", "transactions", "chaos", "reconciliation"]
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -259,3 +259,67 @@ def payout_attention_summary(*, limit: int = 5) -> dict:
 
 def latest_reconciliations(batch: PayoutBatch) -> list[PayoutReconciliation]:
     return list(batch.reconciliations.order_by("-id"))
+
+
+# --- interface stub (statements helper) ---
+# Thin temporary versions of the interface in INTERFACE-payouts.md; the lead replaces this block
+# with the payouts helper's real functions at merge.
+@dataclass(frozen=True)
+class OpenItem:
+    item_id: str
+    batch_id: str
+    currency: str
+    amount: int
+    reference: str
+    expected_settlement_date: dt.date
+    calendar: str
+
+
+_MATCHABLE_BATCH_STATUSES = (
+    BatchStatus.PROCESSING,
+    BatchStatus.IN_TRANSIT,
+    BatchStatus.REQUIRES_RECONCILIATION,
+    BatchStatus.PARTIALLY_SETTLED,
+)
+
+
+def _open_item(row) -> OpenItem:
+    return OpenItem(
+        item_id=row["public_id"],
+        batch_id=row["batch__public_id"],
+        currency=row["batch__currency"],
+        amount=row["amount"],
+        reference="",
+        expected_settlement_date=row["batch__expected_settlement_date"],
+        calendar=row["batch__calendar"],
+    )
+
+
+_OPEN_ITEM_FIELDS = (
+    "public_id",
+    "batch__public_id",
+    "batch__currency",
+    "amount",
+    "batch__expected_settlement_date",
+    "batch__calendar",
+)
+
+
+def open_items_for_matching(*, currency: str | None = None):
+    from django.db.models import Q
+
+    rows = PayoutItem.objects.filter(
+        Q(status="pending", batch__status__in=_MATCHABLE_BATCH_STATUSES) | Q(status="settled")
+    )
+    if currency:
+        rows = rows.filter(batch__currency=currency)
+    for row in rows.order_by("pk").values(*_OPEN_ITEM_FIELDS).iterator(chunk_size=2000):
+        yield _open_item(row)
+
+
+def items_by_ids(*, item_ids: list[str]) -> dict[str, OpenItem]:
+    rows = PayoutItem.objects.filter(public_id__in=item_ids).values(*_OPEN_ITEM_FIELDS)
+    return {row["public_id"]: _open_item(row) for row in rows}
+
+
+# --- end interface stub (statements helper) ---

@@ -508,3 +508,43 @@ def payout_item_retry(*, item_id: str, actor, source: str) -> PayoutItem:
             f"{new_batch.public_id}.",
         )
     return new_item
+
+
+# --- interface stub (statements helper) ---
+# Thin temporary versions of the interface in INTERFACE-payouts.md so the reconciliation app's
+# tests run before the payouts branch is merged. The lead replaces this block with the payouts
+# helper's real functions at merge; nothing else in payouts/ depends on it.
+@dataclass(frozen=True)
+class ItemResult:
+    item_id: str
+    outcome: str  # "settled" | "failed" | "returned"
+    amount: int | None = None
+    bank_reference: str = ""
+    reason_code: str = ""
+    statement_line_id: str | None = None
+
+
+def payout_item_results_record(
+    *, results: list[ItemResult], actor, source: str, note: str = ""
+) -> list[PayoutItem]:
+    """Stub: applies each result with ``payout_item_record_result`` (inside the caller's
+    transaction), so an illegal move raises and the caller's whole import rolls back."""
+    applied = []
+    with transaction.atomic():
+        for result in results:
+            applied.append(
+                payout_item_record_result(
+                    item_id=result.item_id,
+                    to=result.outcome,
+                    failure_code=result.reason_code
+                    or ("" if result.outcome == "settled" else "RTN"),
+                    failure_message=note[:255],
+                    bank_reference=result.bank_reference,
+                    actor=actor,
+                    source=source,
+                )
+            )
+    return applied
+
+
+# --- end interface stub (statements helper) ---
