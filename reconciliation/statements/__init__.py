@@ -17,7 +17,7 @@ from reconciliation.statements.base import (
 )
 
 PARSERS = {"camt053": camt053, "mt940": mt940, "bai2": bai2, "csv": csv}
-MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES = 100 * 1024 * 1024
 
 __all__ = [
     "CREDIT",

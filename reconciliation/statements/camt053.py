@@ -1,6 +1,6 @@
 """ISO 20022 camt.053 (Bank-to-Customer Statement), versions 001.02 to 001.13.
 
-Parsed with defusedxml (no entity expansion, no external entities) and ElementTree with the
+Parsed with defusedxml's iterparse (no entities, no DTDs; streamed) and ElementTree with the
 document's own namespace, so 001.02 and 001.08 — whose elements we read are the same, but
 which differ in namespace and in ``Sts`` (a text in 02, ``Sts/Cd`` from 07 on) — share one path.
 Each booked ``Ntry`` is one line; its ``TxDtls`` give the end-to-end id, references and, for a
@@ -10,11 +10,13 @@ return, ``RtrInf/Rsn/Cd``.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+from dataclasses import replace
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import iterparse
 
 from reconciliation.statements.base import (
     CREDIT,
@@ -42,11 +44,16 @@ def looks_like(data: bytes) -> bool:
 class _Doc:
     def __init__(self, ns: str):
         self.ns = ns
+        self._paths: dict[str, str] = {}
 
     def q(self, path: str) -> str:
-        return "/".join(
-            f"{{{self.ns}}}{part}" if part not in (".", "..") else part for part in path.split("/")
-        )
+        qualified = self._paths.get(path)
+        if qualified is None:
+            qualified = "/".join(
+                part if part in (".", "..") else f"{{{self.ns}}}{part}" for part in path.split("/")
+            )
+            self._paths[path] = qualified
+        return qualified
 
     def find(self, element: Element, path: str) -> Element | None:
         return element.find(self.q(path))
@@ -96,49 +103,127 @@ def _sign(doc: _Doc, element: Element, location: str) -> int:
     )
 
 
+def _entry_line(doc: _Doc, entry: Element, position: int, currency: str) -> StatementLine | None:
+    location = f"Stmt/Ntry[{position}]"
+    status = doc.text(entry, "Sts") or doc.text(entry, "Sts/Cd")
+    if status and status != "BOOK":
+        return None  # pending or informational entries are not in the booked balance
+    amount, _ccy = _amount(doc, entry, currency, location)
+    # A reversal (RvslInd true) still states the direction it was booked in: CdtDbtInd.
+    sign = _sign(doc, entry, location)
+    end_to_end = ""
+    references: list[str] = []
+    details: list[str] = []
+    reason = ""
+    for detail in doc.findall(entry, "NtryDtls/TxDtls"):
+        end_to_end = end_to_end or doc.text(detail, "Refs/EndToEndId")
+        for name in ("MsgId", "PmtInfId", "InstrId", "TxId", "AcctSvcrRef", "EndToEndId"):
+            value = doc.text(detail, f"Refs/{name}")
+            if value and value != "NOTPROVIDED":
+                references.append(value)
+        creditor_reference = doc.text(detail, "RmtInf/Strd/CdtrRefInf/Ref")
+        if creditor_reference:
+            references.append(creditor_reference)
+        details.extend(
+            (u.text or "").strip() for u in doc.findall(detail, "RmtInf/Ustrd") if u.text
+        )
+        reason = reason or doc.text(detail, "RtrInf/Rsn/Cd") or doc.text(detail, "RtrInf/Rsn/Prtry")
+    if end_to_end == "NOTPROVIDED":
+        end_to_end = ""
+    if doc.text(entry, "AddtlNtryInf"):
+        details.append(doc.text(entry, "AddtlNtryInf"))
+    return StatementLine(
+        index=0,
+        direction=CREDIT if sign > 0 else DEBIT,
+        amount=positive(amount, f"{location}/Amt"),
+        currency=currency,
+        booking_date=_date(doc, doc.find(entry, "BookgDt"), location),
+        value_date=_date(doc, doc.find(entry, "ValDt"), location),
+        end_to_end_id=end_to_end,
+        customer_reference=doc.text(entry, "NtryRef"),
+        bank_reference=doc.text(entry, "AcctSvcrRef"),
+        references=tuple(dict.fromkeys(references)),
+        details=" ".join(details),
+        return_reason=reason,
+        location=location,
+    )
+
+
 def parse(data: bytes) -> ParsedStatement:
+    """Streams the document (iterparse): each ``Ntry`` is read and then cleared, so memory
+    holds the lines, not the XML tree."""
+    doc: _Doc | None = None
+    depth_names: list[str] = []
+    statement_count = 0
+    statement_id = account = currency = ""
+    balances: dict[str, tuple[int, dt.date | None, str]] = {}
+    balance_position = entry_position = 0
+    lines: list[StatementLine] = []
     try:
-        root = fromstring(data)
+        for event, element in iterparse(io.BytesIO(data), events=("start", "end")):
+            local = element.tag.rsplit("}", 1)[-1]
+            if event == "start":
+                if doc is None:
+                    match = NAMESPACE.match(element.tag)
+                    if not match or int(match.group(1)) not in SUPPORTED_VERSIONS:
+                        raise StatementInvalid(
+                            f"root element {element.tag!r} is not a camt.053.001.02-13 Document.",
+                            location="Document",
+                        )
+                    doc = _Doc(element.tag[1 : element.tag.index("}")])
+                depth_names.append(local)
+                if depth_names[1:3] == ["BkToCstmrStmt", "Stmt"] and len(depth_names) == 3:
+                    statement_count += 1
+                    if statement_count > 1:
+                        raise StatementInvalid(
+                            "more than one Stmt; send one statement per file.",
+                            location="BkToCstmrStmt/Stmt[2]",
+                        )
+                continue
+            parent_is_stmt = depth_names[1:3] == ["BkToCstmrStmt", "Stmt"] and len(depth_names) == 4
+            depth_names.pop()
+            if not parent_is_stmt:
+                continue
+            if local == "Id":
+                statement_id = (element.text or "").strip()
+            elif local == "Acct":
+                account = doc.text(element, "Id/IBAN") or doc.text(element, "Id/Othr/Id")
+                currency = doc.text(element, "Ccy")
+            elif local == "Bal":
+                balance_position += 1
+                code = doc.text(element, "Tp/CdOrPrtry/Cd") or doc.text(
+                    element, "Tp/CdOrPrtry/Prtry"
+                )
+                location = f"Stmt/Bal[{balance_position}] ({code or 'no type'})"
+                amount, ccy = _amount(doc, element, "", location)
+                currency = currency or ccy
+                if ccy != check_currency(currency, "Stmt/Acct/Ccy"):
+                    raise StatementInvalid(
+                        f"balance in {ccy} on a {currency} account.", location=location
+                    )
+                balances.setdefault(
+                    code,
+                    (
+                        amount * _sign(doc, element, location),
+                        _date(doc, doc.find(element, "Dt"), location),
+                        location,
+                    ),
+                )
+            elif local == "Ntry":
+                entry_position += 1
+                currency = check_currency(currency, "Stmt/Acct/Ccy")
+                line = _entry_line(doc, element, entry_position, currency)
+                if line is not None:
+                    lines.append(replace(line, index=len(lines) + 1))
+                element.clear()
     except ParseError as exc:
         raise StatementInvalid(f"not well-formed XML ({exc}).", location="camt.053") from None
     except DefusedXmlException:
         raise StatementInvalid(
             "the XML uses entities or a DTD, which statements never need.", location="camt.053"
         ) from None
-    match = NAMESPACE.match(root.tag)
-    if not match or int(match.group(1)) not in SUPPORTED_VERSIONS:
-        raise StatementInvalid(
-            f"root element {root.tag!r} is not a camt.053.001.02-13 Document.",
-            location="Document",
-        )
-    doc = _Doc(root.tag[1 : root.tag.index("}")])
-    statements = doc.findall(root, "BkToCstmrStmt/Stmt")
-    if len(statements) != 1:
-        raise StatementInvalid(
-            f"expected exactly one Stmt, found {len(statements)}; send one statement per file.",
-            location="BkToCstmrStmt",
-        )
-    stmt = statements[0]
-    statement_id = doc.text(stmt, "Id")
-    acct = doc.find(stmt, "Acct")
-    account = doc.text(acct, "Id/IBAN") or doc.text(acct, "Id/Othr/Id")
-    currency = doc.text(acct, "Ccy")
-    balances: dict[str, tuple[int, dt.date | None, str]] = {}
-    for position, bal in enumerate(doc.findall(stmt, "Bal"), start=1):
-        code = doc.text(bal, "Tp/CdOrPrtry/Cd") or doc.text(bal, "Tp/CdOrPrtry/Prtry")
-        location = f"Stmt/Bal[{position}] ({code or 'no type'})"
-        amount, ccy = _amount(doc, bal, "", location)
-        currency = currency or ccy
-        if ccy != check_currency(currency, "Stmt/Acct/Ccy"):
-            raise StatementInvalid(f"balance in {ccy} on a {currency} account.", location=location)
-        balances.setdefault(
-            code,
-            (
-                amount * _sign(doc, bal, location),
-                _date(doc, doc.find(bal, "Dt"), location),
-                location,
-            ),
-        )
+    if statement_count != 1:
+        raise StatementInvalid("expected exactly one Stmt, found none.", location="BkToCstmrStmt")
     currency = check_currency(currency, "Stmt/Acct/Ccy")
     opening = next((balances[c] for c in OPENING_CODES if c in balances), None)
     closing = next((balances[c] for c in CLOSING_CODES if c in balances), None)
@@ -146,54 +231,6 @@ def parse(data: bytes) -> ParsedStatement:
         raise StatementInvalid(
             "a statement needs an opening (OPBD or PRCD) and a closing (CLBD) balance.",
             location="Stmt/Bal",
-        )
-    lines = []
-    for position, entry in enumerate(doc.findall(stmt, "Ntry"), start=1):
-        location = f"Stmt/Ntry[{position}]"
-        status = doc.text(entry, "Sts") or doc.text(entry, "Sts/Cd")
-        if status and status != "BOOK":
-            continue  # pending or informational entries are not in the booked balance
-        amount, _ccy = _amount(doc, entry, currency, location)
-        sign = _sign(doc, entry, location)
-        # A reversal (RvslInd true) still states the direction it was booked in: CdtDbtInd.
-        end_to_end = ""
-        references: list[str] = []
-        details: list[str] = []
-        reason = ""
-        for detail in doc.findall(entry, "NtryDtls/TxDtls"):
-            end_to_end = end_to_end or doc.text(detail, "Refs/EndToEndId")
-            for name in ("MsgId", "PmtInfId", "InstrId", "TxId", "AcctSvcrRef", "EndToEndId"):
-                value = doc.text(detail, f"Refs/{name}")
-                if value and value != "NOTPROVIDED":
-                    references.append(value)
-            references.extend(r for r in (doc.text(detail, "RmtInf/Strd/CdtrRefInf/Ref"),) if r)
-            details.extend(
-                (u.text or "").strip() for u in doc.findall(detail, "RmtInf/Ustrd") if u.text
-            )
-            reason = (
-                reason or doc.text(detail, "RtrInf/Rsn/Cd") or doc.text(detail, "RtrInf/Rsn/Prtry")
-            )
-        if end_to_end == "NOTPROVIDED":
-            end_to_end = ""
-        if doc.text(entry, "AddtlNtryInf"):
-            details.append(doc.text(entry, "AddtlNtryInf"))
-        bank_reference = doc.text(entry, "AcctSvcrRef")
-        lines.append(
-            StatementLine(
-                index=len(lines) + 1,
-                direction=CREDIT if sign > 0 else DEBIT,
-                amount=positive(amount, f"{location}/Amt"),
-                currency=currency,
-                booking_date=_date(doc, doc.find(entry, "BookgDt"), location),
-                value_date=_date(doc, doc.find(entry, "ValDt"), location),
-                end_to_end_id=end_to_end,
-                customer_reference=doc.text(entry, "NtryRef"),
-                bank_reference=bank_reference,
-                references=tuple(dict.fromkeys(references)),
-                details=" ".join(details),
-                return_reason=reason,
-                location=location,
-            )
         )
     statement = ParsedStatement(
         format="camt053",
