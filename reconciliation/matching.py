@@ -29,6 +29,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from payflow.currencies import UnknownCurrency, format_money
+
 SETTLED = "settled"
 RETURNED = "returned"
 PENDING = "pending"
@@ -99,6 +101,13 @@ class Exception_:
 class Decisions:
     matches: list[Match] = field(default_factory=list)
     exceptions: list[Exception_] = field(default_factory=list)
+
+
+def _money(amount: int, currency: str) -> str:
+    try:
+        return format_money(amount, currency)
+    except UnknownCurrency:
+        return f"{amount} {currency} (minor units)"
 
 
 def _tokens(line: Line) -> list[str]:
@@ -255,7 +264,8 @@ def _decide_debit(line, by_id, by_ref, batches, index, settled, window, rules, f
         flag(
             AMOUNT_MISMATCH,
             line,
-            f"Debit of {line.amount} against {total} expected (minor units).",
+            f"Debit of {_money(line.amount, line.currency)} against "
+            f"{_money(total, line.currency)} expected.",
             _ids(candidates),
         )
         return
@@ -301,7 +311,8 @@ def _decide_return(line, by_id, by_ref, settled, returned, rules, flag, decision
         flag(
             AMOUNT_MISMATCH,
             line,
-            f"Return of {line.amount} against {item.amount} paid (minor units).",
+            f"Return of {_money(line.amount, line.currency)} against "
+            f"{_money(item.amount, item.currency)} paid.",
             (item.item_id,),
         )
         return
