@@ -193,9 +193,9 @@ def main() -> None:
 
     services.payout_item_results_record = timed
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     parsed = parse_statement(data)
-    parse_s = time.perf_counter() - t0
+    parse_s, parse_cpu = time.perf_counter() - t0, time.process_time() - c0
     del parsed
 
     queries = [0]
@@ -207,10 +207,10 @@ def main() -> None:
     if args.tracemalloc:
         tracemalloc.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with connection.execute_wrapper(count):
         result = services.statement_import(data=data, actor=user)
-    import_s = time.perf_counter() - t0
+    import_s, import_cpu = time.perf_counter() - t0, time.process_time() - c0
     peak_py = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     s = result.statement
@@ -225,6 +225,9 @@ def main() -> None:
                 "exceptions": s.exception_count,
                 "setup_s": round(setup_s, 1),
                 "parse_only_s": round(parse_s, 2),
+                "parse_only_cpu_s": round(parse_cpu, 2),
+                "import_total_cpu_s": round(import_cpu, 2),
+                "load_average_1m": os.getloadavg()[0],
                 "import_total_s": round(import_s, 2),
                 "payouts_results_s": round(payouts_time[0], 2),
                 "reconciliation_own_s": round(import_s - payouts_time[0], 2),

@@ -44,27 +44,39 @@ def looks_like(data: bytes) -> bool:
 class _Doc:
     def __init__(self, ns: str):
         self.ns = ns
-        self._paths: dict[str, str] = {}
+        self._paths: dict[str, list[str]] = {}
 
-    def q(self, path: str) -> str:
-        qualified = self._paths.get(path)
-        if qualified is None:
-            qualified = "/".join(
-                part if part in (".", "..") else f"{{{self.ns}}}{part}" for part in path.split("/")
-            )
-            self._paths[path] = qualified
-        return qualified
-
-    def find(self, element: Element, path: str) -> Element | None:
-        return element.find(self.q(path))
+    def _tags(self, path: str) -> list[str]:
+        tags = self._paths.get(path)
+        if tags is None:
+            tags = [f"{{{self.ns}}}{part}" for part in path.split("/")]
+            self._paths[path] = tags
+        return tags
 
     def findall(self, element: Element, path: str) -> list[Element]:
-        return element.findall(self.q(path))
+        """Children along ``path`` (plain tag names); a direct walk, cheaper than ElementPath."""
+        found = [element]
+        for tag in self._tags(path):
+            found = [child for parent in found for child in parent if child.tag == tag]
+            if not found:
+                break
+        return found
+
+    def find(self, element: Element, path: str) -> Element | None:
+        current = element
+        for tag in self._tags(path):
+            for child in current:
+                if child.tag == tag:
+                    current = child
+                    break
+            else:
+                return None
+        return current
 
     def text(self, element: Element | None, path: str) -> str:
         if element is None:
             return ""
-        found = element.find(self.q(path))
+        found = self.find(element, path)
         return (found.text or "").strip() if found is not None else ""
 
 
@@ -108,7 +120,7 @@ def _entry_line(doc: _Doc, entry: Element, position: int, currency: str) -> Stat
     status = doc.text(entry, "Sts") or doc.text(entry, "Sts/Cd")
     if status and status != "BOOK":
         return None  # pending or informational entries are not in the booked balance
-    amount, _ccy = _amount(doc, entry, currency, location)
+    amount, currency = _amount(doc, entry, currency, location)
     # A reversal (RvslInd true) still states the direction it was booked in: CdtDbtInd.
     sign = _sign(doc, entry, location)
     end_to_end = ""
@@ -149,81 +161,88 @@ def _entry_line(doc: _Doc, entry: Element, position: int, currency: str) -> Stat
     )
 
 
+def _namespace(tag: str) -> str:
+    return tag[1 : tag.index("}")] if tag.startswith("{") else ""
+
+
+def _check_root(tag: str) -> None:
+    match = NAMESPACE.match(tag)
+    if not match or int(match.group(1)) not in SUPPORTED_VERSIONS:
+        raise StatementInvalid(
+            f"root element {tag!r} is not a camt.053.001.02-13 Document.", location="Document"
+        )
+
+
 def parse(data: bytes) -> ParsedStatement:
-    """Streams the document (iterparse): each ``Ntry`` is read and then cleared, so memory
-    holds the lines, not the XML tree."""
+    """Streams the document (iterparse, end events only): each ``Ntry`` is read and cleared,
+    so memory holds the lines, not the XML tree. Statement-level elements are read when
+    ``Stmt`` ends (its entries are empty by then)."""
     doc: _Doc | None = None
-    depth_names: list[str] = []
-    statement_count = 0
-    statement_id = account = currency = ""
-    balances: dict[str, tuple[int, dt.date | None, str]] = {}
-    balance_position = entry_position = 0
+    ntry_tag = stmt_tag = ""
+    statements: list[Element] = []
+    entry_position = 0
     lines: list[StatementLine] = []
+    root = None
     try:
-        for event, element in iterparse(io.BytesIO(data), events=("start", "end")):
-            local = element.tag.rsplit("}", 1)[-1]
-            if event == "start":
-                if doc is None:
-                    match = NAMESPACE.match(element.tag)
-                    if not match or int(match.group(1)) not in SUPPORTED_VERSIONS:
-                        raise StatementInvalid(
-                            f"root element {element.tag!r} is not a camt.053.001.02-13 Document.",
-                            location="Document",
-                        )
-                    doc = _Doc(element.tag[1 : element.tag.index("}")])
-                depth_names.append(local)
-                if depth_names[1:3] == ["BkToCstmrStmt", "Stmt"] and len(depth_names) == 3:
-                    statement_count += 1
-                    if statement_count > 1:
-                        raise StatementInvalid(
-                            "more than one Stmt; send one statement per file.",
-                            location="BkToCstmrStmt/Stmt[2]",
-                        )
-                continue
-            parent_is_stmt = depth_names[1:3] == ["BkToCstmrStmt", "Stmt"] and len(depth_names) == 4
-            depth_names.pop()
-            if not parent_is_stmt:
-                continue
-            if local == "Id":
-                statement_id = (element.text or "").strip()
-            elif local == "Acct":
-                account = doc.text(element, "Id/IBAN") or doc.text(element, "Id/Othr/Id")
-                currency = doc.text(element, "Ccy")
-            elif local == "Bal":
-                balance_position += 1
-                code = doc.text(element, "Tp/CdOrPrtry/Cd") or doc.text(
-                    element, "Tp/CdOrPrtry/Prtry"
-                )
-                location = f"Stmt/Bal[{balance_position}] ({code or 'no type'})"
-                amount, ccy = _amount(doc, element, "", location)
-                currency = currency or ccy
-                if ccy != check_currency(currency, "Stmt/Acct/Ccy"):
-                    raise StatementInvalid(
-                        f"balance in {ccy} on a {currency} account.", location=location
-                    )
-                balances.setdefault(
-                    code,
-                    (
-                        amount * _sign(doc, element, location),
-                        _date(doc, doc.find(element, "Dt"), location),
-                        location,
-                    ),
-                )
-            elif local == "Ntry":
+        for _event, element in iterparse(io.BytesIO(data), events=("end",)):
+            root = element
+            if doc is None:
+                doc = _Doc(_namespace(element.tag))
+                ntry_tag, stmt_tag = doc._tags("Ntry")[0], doc._tags("Stmt")[0]
+                if not doc.ns.startswith("urn:iso:std:iso:20022:tech:xsd:camt.053.001."):
+                    _check_root(f"{{{doc.ns}}}Document")
+            tag = element.tag
+            if tag == ntry_tag:
                 entry_position += 1
-                currency = check_currency(currency, "Stmt/Acct/Ccy")
-                line = _entry_line(doc, element, entry_position, currency)
+                # The statement currency is checked once Stmt has ended (see below).
+                line = _entry_line(doc, element, entry_position, "")
                 if line is not None:
                     lines.append(replace(line, index=len(lines) + 1))
                 element.clear()
+            elif tag == stmt_tag:
+                statements.append(element)
     except ParseError as exc:
         raise StatementInvalid(f"not well-formed XML ({exc}).", location="camt.053") from None
     except DefusedXmlException:
         raise StatementInvalid(
             "the XML uses entities or a DTD, which statements never need.", location="camt.053"
         ) from None
-    if statement_count != 1:
-        raise StatementInvalid("expected exactly one Stmt, found none.", location="BkToCstmrStmt")
+    if root is None:
+        raise StatementInvalid("the XML is empty.", location="camt.053")
+    _check_root(root.tag)
+    if len(statements) != 1:
+        raise StatementInvalid(
+            f"expected exactly one Stmt, found {len(statements)}; send one statement per file.",
+            location="BkToCstmrStmt",
+        )
+    stmt = statements[0]
+    statement_id = doc.text(stmt, "Id")
+    acct = doc.find(stmt, "Acct")
+    account = doc.text(acct, "Id/IBAN") or doc.text(acct, "Id/Othr/Id")
+    currency = doc.text(acct, "Ccy")
+    balances: dict[str, tuple[int, dt.date | None, str]] = {}
+    for position, bal in enumerate(doc.findall(stmt, "Bal"), start=1):
+        code = doc.text(bal, "Tp/CdOrPrtry/Cd") or doc.text(bal, "Tp/CdOrPrtry/Prtry")
+        location = f"Stmt/Bal[{position}] ({code or 'no type'})"
+        amount, ccy = _amount(doc, bal, "", location)
+        currency = currency or ccy
+        if ccy != check_currency(currency, "Stmt/Acct/Ccy"):
+            raise StatementInvalid(f"balance in {ccy} on a {currency} account.", location=location)
+        balances.setdefault(
+            code,
+            (
+                amount * _sign(doc, bal, location),
+                _date(doc, doc.find(bal, "Dt"), location),
+                location,
+            ),
+        )
+    currency = check_currency(currency, "Stmt/Acct/Ccy")
+    for line in lines:
+        if line.currency != currency:
+            raise StatementInvalid(
+                f"amount in {line.currency} on a {currency} statement.",
+                location=f"{line.location}/Amt",
+            )
     currency = check_currency(currency, "Stmt/Acct/Ccy")
     opening = next((balances[c] for c in OPENING_CODES if c in balances), None)
     closing = next((balances[c] for c in CLOSING_CODES if c in balances), None)
