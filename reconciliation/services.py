@@ -9,6 +9,7 @@ all of its lines or none, and an approval applies its resolution whole or not at
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from payflow.observability import current_request_id
 from payouts.selectors import items_by_ids, open_items_for_matching
 from payouts.services import ItemResult, payout_item_results_record
 from reconciliation import matching
+from reconciliation.bulk import insert_returning_ids
 from reconciliation.calendar import shift_business_days, sla_deadline
 from reconciliation.models import (
     Approval,
@@ -136,7 +138,7 @@ def _open_overdue(item_ids: list[str]) -> set[str]:
     return found
 
 
-def _item_results(match: matching.Match, line: StatementLine) -> list[ItemResult]:
+def _item_results(match: matching.Match, line) -> list[ItemResult]:
     results = []
     for position, (item_id, amount) in enumerate(zip(match.item_ids, match.amounts, strict=True)):
         pending = position < len(match.was_pending) and match.was_pending[position]
@@ -218,30 +220,8 @@ def statement_import(*, data: bytes, format: str | None = None, actor) -> Import
                 raise
             return ImportResult(existing, duplicate=True)
 
-        rows = StatementLine.objects.bulk_create(
-            [
-                StatementLine(
-                    public_id=new_line_id(),
-                    statement=statement,
-                    index=line.index,
-                    direction=line.direction,
-                    amount=line.amount,
-                    currency=line.currency,
-                    booking_date=line.booking_date,
-                    value_date=line.value_date,
-                    end_to_end_id=line.end_to_end_id[:140],
-                    customer_reference=line.customer_reference[:140],
-                    bank_reference=line.bank_reference[:140],
-                    references=list(line.references),
-                    details=line.details,
-                    return_reason=line.return_reason[:35],
-                    location=line.location[:80],
-                )
-                for line in parsed.lines
-            ],
-            batch_size=BULK,
-        )
-        by_key = {str(row.index): row for row in rows}
+        rows = _insert_lines(statement, parsed)
+        by_key = {str(row.index): row for row in rows}  # lightweight rows: pk, public_id, ...
         results = _record_matches(decisions.matches, by_key, name, request_id, now)
         _create_exceptions(exceptions, statement, by_key, actor, request_id, now)
         if results:
@@ -261,33 +241,104 @@ def statement_import(*, data: bytes, format: str | None = None, actor) -> Import
     return ImportResult(statement, duplicate=False)
 
 
+@dataclass(frozen=True)
+class _LineRow:
+    """What the import needs of an inserted line, without building a model instance."""
+
+    pk: int
+    public_id: str
+    index: int
+    amount: int
+    bank_reference: str
+
+
+def _insert_lines(statement: BankStatement, parsed: ParsedStatement) -> list[_LineRow]:
+    columns = (
+        "public_id",
+        "statement_id",
+        "index",
+        "direction",
+        "amount",
+        "currency",
+        "booking_date",
+        "value_date",
+        "end_to_end_id",
+        "customer_reference",
+        "bank_reference",
+        "references",
+        "details",
+        "return_reason",
+        "location",
+    )
+    public_ids = [new_line_id() for _ in parsed.lines]
+    values = [
+        (
+            public_id,
+            statement.pk,
+            line.index,
+            line.direction,
+            line.amount,
+            line.currency,
+            line.booking_date,
+            line.value_date,
+            line.end_to_end_id[:140],
+            line.customer_reference[:140],
+            line.bank_reference[:140],
+            json.dumps(list(line.references)),
+            line.details,
+            line.return_reason[:35],
+            line.location[:80],
+        )
+        for public_id, line in zip(public_ids, parsed.lines, strict=True)
+    ]
+    ids = insert_returning_ids(
+        StatementLine._meta.db_table, columns, values, json_columns=("references",)
+    )
+    return [
+        _LineRow(pk, public_id, line.index, line.amount, line.bank_reference[:64])
+        for pk, public_id, line in zip(ids, public_ids, parsed.lines, strict=True)
+    ]
+
+
 def _record_matches(matches, by_key, actor_name, request_id, now) -> list[ItemResult]:
     if not matches:
         return []
-    created = Match.objects.bulk_create(
+    match_ids = insert_returning_ids(
+        Match._meta.db_table,
+        (
+            "line_id",
+            "outcome",
+            "reason_code",
+            "source",
+            "resolution_id",
+            "actor_name",
+            "request_id",
+            "created_at",
+        ),
         [
-            Match(
-                line=by_key[m.line_key],
-                outcome=m.outcome,
-                reason_code=m.reason_code[:35],
-                source=Match.Source.AUTOMATIC,
-                actor_name=actor_name,
-                request_id=request_id,
-                created_at=now,
+            (
+                by_key[m.line_key].pk,
+                m.outcome,
+                m.reason_code[:35],
+                Match.Source.AUTOMATIC.value,
+                None,
+                actor_name,
+                request_id,
+                now,
             )
             for m in matches
         ],
-        batch_size=BULK,
     )
     try:
         with transaction.atomic():
-            MatchedItem.objects.bulk_create(
+            insert_returning_ids(
+                MatchedItem._meta.db_table,
+                ("match_id", "item_id", "outcome", "amount"),
                 [
-                    MatchedItem(match=row, item_id=item_id, outcome=m.outcome, amount=amount)
-                    for m, row in zip(matches, created, strict=True)
+                    (match_id, item_id, m.outcome, amount)
+                    for m, match_id in zip(matches, match_ids, strict=True)
                     for item_id, amount in zip(m.item_ids, m.amounts, strict=True)
                 ],
-                batch_size=BULK,
             )
     except IntegrityError:
         raise Conflict(
@@ -315,7 +366,7 @@ def _create_exceptions(exceptions, statement, by_key, actor, request_id, now) ->
             ReconciliationException(
                 reason=e.reason,
                 statement=statement,
-                line=by_key[e.line_key] if e.line_key else None,
+                line_id=by_key[e.line_key].pk if e.line_key else None,
                 item_id=e.item_id or "",
                 currency=statement.currency,
                 amount=by_key[e.line_key].amount if e.line_key else amounts.get(e.item_id, 0),

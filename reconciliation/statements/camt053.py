@@ -45,6 +45,7 @@ class _Doc:
     def __init__(self, ns: str):
         self.ns = ns
         self._paths: dict[str, list[str]] = {}
+        self._cache: dict[Element, dict[str, Element]] = {}
 
     def _tags(self, path: str) -> list[str]:
         tags = self._paths.get(path)
@@ -62,16 +63,26 @@ class _Doc:
                 break
         return found
 
+    def _children(self, element: Element) -> dict[str, Element]:
+        """First child per tag, built once per element (cleared after each entry)."""
+        children = self._cache.get(element)
+        if children is None:
+            children = {}
+            for child in element:
+                children.setdefault(child.tag, child)
+            self._cache[element] = children
+        return children
+
     def find(self, element: Element, path: str) -> Element | None:
         current = element
         for tag in self._tags(path):
-            for child in current:
-                if child.tag == tag:
-                    current = child
-                    break
-            else:
+            current = self._children(current).get(tag)
+            if current is None:
                 return None
         return current
+
+    def forget(self) -> None:
+        self._cache.clear()
 
     def text(self, element: Element | None, path: str) -> str:
         if element is None:
@@ -198,6 +209,7 @@ def parse(data: bytes) -> ParsedStatement:
                 line = _entry_line(doc, element, entry_position, "")
                 if line is not None:
                     lines.append(replace(line, index=len(lines) + 1))
+                doc.forget()
                 element.clear()
             elif tag == stmt_tag:
                 statements.append(element)
