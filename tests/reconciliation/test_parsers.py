@@ -106,6 +106,27 @@ def test_malformed_or_dangerous_xml_is_refused(data):
         parse_statement(data, "camt053")
 
 
+def test_camt_with_two_statements_is_refused():
+    one = camt053(ENTRIES)
+    stmt = one[one.index(b"<Stmt>") : one.index(b"</BkToCstmrStmt>")]
+    two = one.replace(b"</BkToCstmrStmt>", stmt + b"</BkToCstmrStmt>")
+    with pytest.raises(StatementInvalid, match="exactly one Stmt, found 2"):
+        parse_statement(two)
+
+
+def test_camt_entry_in_another_currency_is_refused():
+    data = camt053(ENTRIES).replace(b'<Amt Ccy="EUR">150.25', b'<Amt Ccy="USD">150.25')
+    with pytest.raises(StatementInvalid, match=r"Stmt/Ntry\[1\]/Amt"):
+        parse_statement(data)
+
+
+def test_camt_pending_entries_are_not_lines():
+    data = camt053(ENTRIES, closing="10010.00").replace(
+        b"<Sts><Cd>BOOK</Cd></Sts>", b"<Sts><Cd>PDNG</Cd></Sts>", 1
+    )
+    assert [line.amount for line in parse_statement(data).lines] == [1000]
+
+
 def test_camt_without_closing_balance_is_refused():
     data = camt053(ENTRIES).replace(b"CLBD", b"ITBD")
     with pytest.raises(StatementInvalid, match="CLBD"):
