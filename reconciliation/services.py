@@ -68,7 +68,7 @@ def _existing(parsed: ParsedStatement, digest: str) -> BankStatement | None:
     return (
         BankStatement.objects.filter(sha256=digest).first()
         or BankStatement.objects.filter(
-            account=parsed.account, statement_id=parsed.statement_id
+            account=parsed.account[:64], statement_id=parsed.statement_id[:140]
         ).first()
     )
 
