@@ -46,6 +46,10 @@ class _Doc:
         self.ns = ns
         self._paths: dict[str, list[str]] = {}
         self._cache: dict[Element, dict[str, Element]] = {}
+        self.reference_tags = [
+            f"{{{ns}}}{name}"
+            for name in ("MsgId", "PmtInfId", "InstrId", "TxId", "AcctSvcrRef", "EndToEndId")
+        ]
 
     def _tags(self, path: str) -> list[str]:
         tags = self._paths.get(path)
@@ -63,20 +67,24 @@ class _Doc:
                 break
         return found
 
-    def _children(self, element: Element) -> dict[str, Element]:
+    def kids(self, element: Element) -> dict[str, Element]:
         """First child per tag, built once per element (cleared after each entry)."""
         children = self._cache.get(element)
         if children is None:
-            children = {}
-            for child in element:
-                children.setdefault(child.tag, child)
+            children = {child.tag: child for child in reversed(element)}
             self._cache[element] = children
         return children
 
     def find(self, element: Element, path: str) -> Element | None:
+        tags = self._paths.get(path) or self._tags(path)
+        cache = self._cache
         current = element
-        for tag in self._tags(path):
-            current = self._children(current).get(tag)
+        for tag in tags:
+            children = cache.get(current)
+            if children is None:
+                children = {child.tag: child for child in reversed(current)}
+                cache[current] = children
+            current = children.get(tag)
             if current is None:
                 return None
         return current
@@ -88,7 +96,9 @@ class _Doc:
         if element is None:
             return ""
         found = self.find(element, path)
-        return (found.text or "").strip() if found is not None else ""
+        if found is None or not found.text:
+            return ""
+        return found.text.strip()
 
 
 def _date(doc: _Doc, element: Element | None, location: str) -> dt.date | None:
@@ -140,10 +150,14 @@ def _entry_line(doc: _Doc, entry: Element, position: int, currency: str) -> Stat
     reason = ""
     for detail in doc.findall(entry, "NtryDtls/TxDtls"):
         end_to_end = end_to_end or doc.text(detail, "Refs/EndToEndId")
-        for name in ("MsgId", "PmtInfId", "InstrId", "TxId", "AcctSvcrRef", "EndToEndId"):
-            value = doc.text(detail, f"Refs/{name}")
-            if value and value != "NOTPROVIDED":
-                references.append(value)
+        refs = doc.find(detail, "Refs")
+        if refs is not None:
+            ref_children = doc.kids(refs)
+            for tag in doc.reference_tags:
+                found = ref_children.get(tag)
+                value = (found.text or "").strip() if found is not None else ""
+                if value and value != "NOTPROVIDED":
+                    references.append(value)
         creditor_reference = doc.text(detail, "RmtInf/Strd/CdtrRefInf/Ref")
         if creditor_reference:
             references.append(creditor_reference)
