@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from payflow.accounts.roles import Action, can
 from payflow.exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from payflow.observability import current_request_id
 from payouts.selectors import items_by_ids, open_items_for_matching
@@ -423,8 +424,6 @@ def _event(exception, kind, actor, detail, now) -> None:
 
 def exception_assign(*, exception_id: str, owner: str, actor) -> ReconciliationException:
     """Give the exception an owner: ``"me"`` (the actor) or a username."""
-    from payflow.accounts.roles import Action, can
-
     owner = (owner or "").strip()
     if not owner:
         raise InvalidInput.for_fields({"owner": ["Send 'me' or a username."]})

@@ -259,3 +259,27 @@ def test_overview_summary_counts_open_and_escalated(operator, mismatch):
     assert (summary["open"], summary["escalated"], summary["unowned"]) == (1, 0, 1)
     later = open_exceptions_summary(now=timezone.now() + dt.timedelta(days=10))
     assert later["escalated"] == 1
+
+
+def test_writing_off_an_overdue_item_records_it_failed_after_approval(
+    operator, second_operator, batch, items
+):
+    late = on_time(batch) + dt.timedelta(days=10)
+    services.statement_import(data=csv([], currency="USD", day=late), actor=operator)
+    overdue = ReconciliationException.objects.get(reason="overdue_item", item_id=items[0].public_id)
+    with pytest.raises(InvalidInput):  # an overdue item has no line to match
+        services.resolution_propose(
+            exception_id=overdue.public_id,
+            action="match",
+            items=[items[0].public_id],
+            note="x",
+            actor=operator,
+        )
+    resolution = services.resolution_propose(
+        exception_id=overdue.public_id, action="write_off", note="Bank lost it", actor=operator
+    )
+    services.resolution_approve(
+        exception_id=overdue.public_id, resolution_id=resolution.public_id, actor=second_operator
+    )
+    items[0].refresh_from_db()
+    assert (items[0].status, items[0].failure_code) == ("failed", "WRITE_OFF")
