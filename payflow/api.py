@@ -349,10 +349,18 @@ def build_api() -> NinjaAPI:
     from chaos.api import router as chaos_router
     from payments.api import router as payments_router
     from payouts.api import router as payouts_router
+    from reconciliation.api import router as reconciliation_router
     from search.api import router as search_router
     from transactions.api import router as transactions_router
 
-    routers = (payments_router, payouts_router, transactions_router, search_router, chaos_router)
+    routers = (
+        payments_router,
+        payouts_router,
+        reconciliation_router,
+        transactions_router,
+        search_router,
+        chaos_router,
+    )
     for router in routers:
         api.add_router("", router)
     return api

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("transactions.urls")),
     path("", include("chaos.urls")),
     path("", include("search.urls")),
+    path("", include("reconciliation.urls")),
 ]
 
 
