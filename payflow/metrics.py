@@ -32,3 +32,12 @@ PAYOUT_TRANSITIONS = Counter(
     "payflow_payout_transitions_total", "Payout batch status changes", ["source", "target"]
 )
 CHAOS_INJECTIONS = Counter("payflow_chaos_injections_total", "Failures injected by chaos", ["kind"])
+WEBHOOK_DELIVERIES = Counter(
+    "payflow_webhook_deliveries_total",
+    "Processor webhook deliveries by signature verdict and outcome",
+    ["verdict", "outcome"],
+)
+JANITOR_PAYMENTS = Counter(
+    "payflow_janitor_payments_total", "Stuck payments the janitor examined, by result", ["result"]
+)
+REFUNDS = Counter("payflow_refunds_total", "Refund status changes", ["status"])

@@ -252,3 +252,17 @@ STREAM_REPLAY_MAX_EVENTS = env_int("STREAM_REPLAY_MAX_EVENTS", 10_000)
 STREAM_REPLAY_MAX_SECONDS = env_int("STREAM_REPLAY_MAX_SECONDS", 15 * 60)
 STREAM_HEARTBEAT_SECONDS = env_int("STREAM_HEARTBEAT_SECONDS", 15)
 STREAM_RELAY_ENABLED = env_bool("STREAM_RELAY_ENABLED", True)
+# The processor's webhooks: every comma-separated secret is accepted (rotation). The default
+# is for development only; production refuses to start without its own.
+PROCESSOR_WEBHOOK_SECRETS = env_list(
+    "PROCESSOR_WEBHOOK_SECRETS", [] if PRODUCTION else ["whsec_payflow_development_only"]
+)
+if not PROCESSOR_WEBHOOK_SECRETS:
+    raise ImproperlyConfigured(
+        "PROCESSOR_WEBHOOK_SECRETS must list at least one secret (comma-separated); "
+        "see the configuration table in README.md."
+    )
+# Where the simulated processor sends its webhooks ("" = this server, as the request reached it).
+PROCESSOR_WEBHOOK_URL = os.environ.get("PROCESSOR_WEBHOOK_URL", "").strip()
+PAYMENT_STUCK_AFTER_SECONDS = env_int("PAYMENT_STUCK_AFTER_SECONDS", 900)
+JANITOR_INTERVAL_SECONDS = env_int("JANITOR_INTERVAL_SECONDS", 60)  # 0 turns the periodic run off

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from payflow.accounts.roles import can, denial_message
@@ -18,6 +18,7 @@ from payments.models import (
     TRANSITION_METHODS,
     Payment,
     PaymentEvent,
+    Refund,
     action_for_target,
 )
 from payments.transitions import (
@@ -168,6 +169,7 @@ class PaymentFilters:
     amount_max: int | None = None
     q: str = ""
     stuck: bool = False
+    refunded: bool | None = None  # True: at least one succeeded refund; False: none
     stuck_after_seconds: int = field(default_factory=stuck_after_seconds_default)
 
     def is_empty(self) -> bool:
@@ -197,6 +199,9 @@ def _filtered(filters: PaymentFilters, *, with_status: bool = True) -> QuerySet[
         qs = qs.filter(amount__gte=filters.amount_min)
     if filters.amount_max is not None:
         qs = qs.filter(amount__lte=filters.amount_max)
+    if filters.refunded is not None:
+        has_refund = Exists(Refund.objects.filter(payment=OuterRef("pk"), status="succeeded"))
+        qs = qs.filter(has_refund) if filters.refunded else qs.exclude(has_refund)
     text = filters.q.strip()
     if text:
         qs = qs.filter(Q(public_id__istartswith=text) | Q(beneficiary_name__icontains=text))
@@ -207,7 +212,12 @@ def payment_list(
     *, filters: PaymentFilters, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
 ) -> PaymentPage:
     """Newest first, keyset-paginated on (created_at, id): one query whatever the page."""
-    qs = _filtered(filters).select_related("created_by").order_by("-created_at", "-id")
+    qs = (
+        _filtered(filters)
+        .select_related("created_by")
+        .prefetch_related("refunds")
+        .order_by("-created_at", "-id")
+    )
     if cursor:
         try:
             qs = after_cursor(qs, cursor, time_field="created_at")
@@ -241,6 +251,25 @@ def payment_get(*, public_id: str) -> Payment:
             fields={"payment_id": ["No payment has this id."]},
         )
     return payment
+
+
+def payment_refunds(*, payment: Payment) -> list[Refund]:
+    return list(
+        Refund.objects.filter(payment=payment)
+        .select_related("created_by")
+        .prefetch_related("events")
+        .order_by("created_at", "id")
+    )
+
+
+def refund_get(*, public_id: str) -> Refund:
+    refund = Refund.objects.select_related("payment", "created_by").filter(public_id=public_id)
+    found = refund.prefetch_related("events").first()
+    if found is None:
+        raise PaymentNotFound(
+            f"No refund with id {public_id!r}.", fields={"refund_id": ["No refund has this id."]}
+        )
+    return found
 
 
 def payment_history(*, payment: Payment) -> list[PaymentEvent]:

@@ -5,6 +5,7 @@ from payments import views
 app_name = "payments"
 
 urlpatterns = [
+    path("webhooks/processor", views.processor_webhook, name="processor_webhook"),
     path("payments", views.payment_list_page, name="list"),
     path("payments/new", views.payment_new_page, name="new"),
     path("payments/<str:public_id>", views.payment_detail_page, name="detail"),

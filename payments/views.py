@@ -3,16 +3,19 @@
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from payflow.accounts.decorators import requires
+from payflow.accounts.decorators import public, requires
 from payflow.accounts.roles import Action, can
+from payflow.exceptions import DomainError
 from payflow.idempotency.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from payflow.idempotency.services import idempotency_record
+from payments import signatures
 from payments.diagram import lifecycle_diagram
 from payments.errors import (
     PaymentError,
@@ -36,6 +39,7 @@ from payments.services import (
     payment_transition,
 )
 from payments.transitions import FAILURE_CODES, PaymentStatus
+from payments.webhooks import webhook_receive
 
 LIST_PAGE_SIZE = 25
 
@@ -190,3 +194,19 @@ def payment_transition_action(request, public_id: str):
         return redirect("payments:detail", public_id=public_id)
     context = _detail_context(request, _get_or_404(public_id), error=error)
     return _render_fresh(request, "payments/detail.html#detail_body", context)
+
+
+@public
+@csrf_exempt
+def processor_webhook(request):
+    """The processor's signed answers: public, because the signature is the authentication."""
+    if request.method != "POST":
+        error = DomainError("Deliver webhooks with POST.", status=405, code="method_not_allowed")
+        return JsonResponse(error.body(), status=405, headers={"Allow": "POST"})
+    try:
+        result = webhook_receive(
+            raw_body=request.body, signature_header=request.headers.get(signatures.HEADER)
+        )
+    except DomainError as exc:
+        return JsonResponse(exc.body(), status=exc.status, headers=exc.headers)
+    return JsonResponse(result.as_json())

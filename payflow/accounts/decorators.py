@@ -42,3 +42,10 @@ def requires(action: Action):
         return wrapped
 
     return decorate
+
+
+def public(view):
+    """Mark a view as deliberately open to anonymous callers (it proves itself another way,
+    such as a webhook signature), so the deny-by-default access check lets it through."""
+    view.payflow_public = True
+    return view
