@@ -21,8 +21,10 @@ from payments.serializers import payment_as_json
 from payments.services import (
     PaymentInput,
     check_payment_input,
+    check_refund_input,
     payment_create_idempotent,
     payment_transition,
+    refund_create_idempotent,
 )
 from payments.transitions import ALL_STATES
 
@@ -77,6 +79,9 @@ class PaymentListQuery(Schema):
     amount_max: int | None = Field(None, ge=0)
     q: str = Field("", max_length=100, description="Payment id prefix or beneficiary name.")
     stuck: bool = Field(False, description="Only payments processing for too long.")
+    refunded: bool | None = Field(
+        None, description="true: payments with a succeeded refund; false: payments without."
+    )
     cursor: str | None = Field(None, max_length=200)
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
@@ -97,6 +102,7 @@ def _filters(query: PaymentListQuery) -> PaymentFilters:
         amount_max=query.amount_max,
         q=query.q,
         stuck=query.stuck,
+        refunded=query.refunded,
     )
 
 
@@ -155,3 +161,34 @@ def transition_payment(request, payment_id: str, payload: TransitionIn):
         expected_version=payload.expected_version,
     )
     return payment_as_json(payment, user=request.auth, history=payment_history(payment=payment))
+
+
+class RefundIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    amount: StrictInt = Field(description="Minor units of the payment's currency; at most the "
+                              "refundable amount.")  # fmt: skip
+    reason: StrictStr = Field(description="Why the money goes back (1-500 characters).")
+
+
+@router.post(
+    "/payments/{payment_id}/refunds",
+    summary="Refund part or all of a succeeded payment; needs Idempotency-Key",
+    response={201: dict},
+    auth=needs(Action.REFUND_PAYMENT),
+)
+def create_refund(
+    request,
+    payment_id: str,
+    payload: RefundIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+):
+    outcome = refund_create_idempotent(
+        user=request.auth,
+        idempotency_key=idempotency_key,
+        payment_id=payment_id,
+        data=check_refund_input(amount=payload.amount, reason=payload.reason),
+    )
+    response = JsonResponse(outcome.body, status=outcome.status)
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response

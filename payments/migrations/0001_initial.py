@@ -334,7 +334,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="idempotencykey",
             constraint=models.UniqueConstraint(
-                fields=("user", "key"), name="idempotency_key_per_user"
+                fields=("user", "key"), name="payment_idempotency_key_per_user"
             ),
         ),
         migrations.AddIndex(

@@ -2,6 +2,10 @@
 
 from django.db import migrations
 
+# The old table's unique constraint is named payment_idempotency_key_per_user in 0001: on
+# PostgreSQL constraint names are per schema, and payflow.idempotency's new table (created
+# before this migration drops the old one) takes the name idempotency_key_per_user.
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -11,7 +15,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RemoveConstraint(
             model_name="idempotencykey",
-            name="idempotency_key_per_user",
+            name="payment_idempotency_key_per_user",
         ),
         migrations.DeleteModel(
             name="IdempotencyKey",

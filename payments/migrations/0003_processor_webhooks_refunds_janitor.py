@@ -9,138 +9,350 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0002_idempotency_keys_move_to_one_table'),
+        ("payments", "0002_idempotency_keys_move_to_one_table"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='JanitorLease',
+            name="JanitorLease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True)),
-                ('holder', models.CharField(blank=True, max_length=120)),
-                ('expires_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40, unique=True)),
+                ("holder", models.CharField(blank=True, max_length=120)),
+                ("expires_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='JanitorRun',
+            name="JanitorRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('runner', models.CharField(max_length=120)),
-                ('examined', models.PositiveIntegerField(default=0)),
-                ('resolved', models.PositiveIntegerField(default=0)),
-                ('unresolved', models.PositiveIntegerField(default=0)),
-                ('errors', models.PositiveIntegerField(default=0)),
-                ('unresolved_refs', models.JSONField(default=list)),
-                ('notes', models.JSONField(default=list)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("runner", models.CharField(max_length=120)),
+                ("examined", models.PositiveIntegerField(default=0)),
+                ("resolved", models.PositiveIntegerField(default=0)),
+                ("unresolved", models.PositiveIntegerField(default=0)),
+                ("errors", models.PositiveIntegerField(default=0)),
+                ("unresolved_refs", models.JSONField(default=list)),
+                ("notes", models.JSONField(default=list)),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SimulatedProcessorRecord',
+            name="SimulatedProcessorRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payment_ref', models.CharField(max_length=32, unique=True)),
-                ('status', models.CharField(max_length=20)),
-                ('failure_code', models.CharField(blank=True, max_length=32)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("payment_ref", models.CharField(max_length=32, unique=True)),
+                ("status", models.CharField(max_length=20)),
+                ("failure_code", models.CharField(blank=True, max_length=32)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='ProcessorEvent',
+            name="ProcessorEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=64, unique=True)),
-                ('type', models.CharField(max_length=40)),
-                ('payment_ref', models.CharField(db_index=True, max_length=32)),
-                ('refund_ref', models.CharField(blank=True, max_length=32)),
-                ('failure_code', models.CharField(blank=True, max_length=64)),
-                ('created', models.BigIntegerField(help_text="The processor's unix time for the event.")),
-                ('outcome', models.CharField(choices=[('applied', 'Applied'), ('ignored', 'Ignored'), ('unknown_payment', 'Unknown payment (kept)')], max_length=20)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('payload', models.JSONField()),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=64, unique=True)),
+                ("type", models.CharField(max_length=40)),
+                ("payment_ref", models.CharField(db_index=True, max_length=32)),
+                ("refund_ref", models.CharField(blank=True, max_length=32)),
+                ("failure_code", models.CharField(blank=True, max_length=64)),
+                (
+                    "created",
+                    models.BigIntegerField(help_text="The processor's unix time for the event."),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("applied", "Applied"),
+                            ("ignored", "Ignored"),
+                            ("unknown_payment", "Unknown payment (kept)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("payload", models.JSONField()),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
-                'indexes': [models.Index(fields=['payment_ref', 'outcome', 'created'], name='pevent_applied')],
+                "ordering": ["-received_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["payment_ref", "outcome", "created"], name="pevent_applied"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Refund',
+            name="Refund",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=payments.models.new_refund_id, editable=False, max_length=32, unique=True)),
-                ('amount', models.BigIntegerField(help_text="Minor units of the payment's currency.")),
-                ('currency', models.CharField(choices=[('USD', 'USD — US dollar'), ('EUR', 'EUR — Euro'), ('GBP', 'GBP — Pound sterling'), ('CHF', 'CHF — Swiss franc'), ('CAD', 'CAD — Canadian dollar'), ('AUD', 'AUD — Australian dollar'), ('NZD', 'NZD — New Zealand dollar'), ('SEK', 'SEK — Swedish krona'), ('NOK', 'NOK — Norwegian krone'), ('DKK', 'DKK — Danish krone'), ('PLN', 'PLN — Polish zloty'), ('CZK', 'CZK — Czech koruna'), ('HUF', 'HUF — Hungarian forint'), ('RON', 'RON — Romanian leu'), ('SGD', 'SGD — Singapore dollar'), ('HKD', 'HKD — Hong Kong dollar'), ('CNY', 'CNY — Renminbi yuan'), ('INR', 'INR — Indian rupee'), ('MXN', 'MXN — Mexican peso'), ('BRL', 'BRL — Brazilian real'), ('ZAR', 'ZAR — South African rand'), ('TRY', 'TRY — Turkish lira'), ('ILS', 'ILS — Israeli new shekel'), ('AED', 'AED — UAE dirham'), ('SAR', 'SAR — Saudi riyal'), ('THB', 'THB — Thai baht'), ('MYR', 'MYR — Malaysian ringgit'), ('PHP', 'PHP — Philippine peso'), ('NGN', 'NGN — Nigerian naira'), ('KES', 'KES — Kenyan shilling'), ('EGP', 'EGP — Egyptian pound'), ('JPY', 'JPY — Japanese yen'), ('KRW', 'KRW — South Korean won'), ('CLP', 'CLP — Chilean peso'), ('ISK', 'ISK — Icelandic krona'), ('VND', 'VND — Vietnamese dong'), ('PYG', 'PYG — Paraguayan guarani'), ('UGX', 'UGX — Ugandan shilling'), ('RWF', 'RWF — Rwandan franc'), ('XAF', 'XAF — Central African CFA franc'), ('XOF', 'XOF — West African CFA franc'), ('KWD', 'KWD — Kuwaiti dinar'), ('BHD', 'BHD — Bahraini dinar'), ('JOD', 'JOD — Jordanian dinar'), ('OMR', 'OMR — Omani rial'), ('TND', 'TND — Tunisian dinar'), ('IQD', 'IQD — Iraqi dinar'), ('LYD', 'LYD — Libyan dinar')], max_length=3)),
-                ('reason', models.CharField(max_length=500)),
-                ('status', django_fsm.FSMField(choices=[('pending', 'Pending'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='pending', max_length=20, protected=True)),
-                ('failure_code', models.CharField(blank=True, max_length=32)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='refunds_created', to=settings.AUTH_USER_MODEL)),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=payments.models.new_refund_id,
+                        editable=False,
+                        max_length=32,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "amount",
+                    models.BigIntegerField(help_text="Minor units of the payment's currency."),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[
+                            ("USD", "USD — US dollar"),
+                            ("EUR", "EUR — Euro"),
+                            ("GBP", "GBP — Pound sterling"),
+                            ("CHF", "CHF — Swiss franc"),
+                            ("CAD", "CAD — Canadian dollar"),
+                            ("AUD", "AUD — Australian dollar"),
+                            ("NZD", "NZD — New Zealand dollar"),
+                            ("SEK", "SEK — Swedish krona"),
+                            ("NOK", "NOK — Norwegian krone"),
+                            ("DKK", "DKK — Danish krone"),
+                            ("PLN", "PLN — Polish zloty"),
+                            ("CZK", "CZK — Czech koruna"),
+                            ("HUF", "HUF — Hungarian forint"),
+                            ("RON", "RON — Romanian leu"),
+                            ("SGD", "SGD — Singapore dollar"),
+                            ("HKD", "HKD — Hong Kong dollar"),
+                            ("CNY", "CNY — Renminbi yuan"),
+                            ("INR", "INR — Indian rupee"),
+                            ("MXN", "MXN — Mexican peso"),
+                            ("BRL", "BRL — Brazilian real"),
+                            ("ZAR", "ZAR — South African rand"),
+                            ("TRY", "TRY — Turkish lira"),
+                            ("ILS", "ILS — Israeli new shekel"),
+                            ("AED", "AED — UAE dirham"),
+                            ("SAR", "SAR — Saudi riyal"),
+                            ("THB", "THB — Thai baht"),
+                            ("MYR", "MYR — Malaysian ringgit"),
+                            ("PHP", "PHP — Philippine peso"),
+                            ("NGN", "NGN — Nigerian naira"),
+                            ("KES", "KES — Kenyan shilling"),
+                            ("EGP", "EGP — Egyptian pound"),
+                            ("JPY", "JPY — Japanese yen"),
+                            ("KRW", "KRW — South Korean won"),
+                            ("CLP", "CLP — Chilean peso"),
+                            ("ISK", "ISK — Icelandic krona"),
+                            ("VND", "VND — Vietnamese dong"),
+                            ("PYG", "PYG — Paraguayan guarani"),
+                            ("UGX", "UGX — Ugandan shilling"),
+                            ("RWF", "RWF — Rwandan franc"),
+                            ("XAF", "XAF — Central African CFA franc"),
+                            ("XOF", "XOF — West African CFA franc"),
+                            ("KWD", "KWD — Kuwaiti dinar"),
+                            ("BHD", "BHD — Bahraini dinar"),
+                            ("JOD", "JOD — Jordanian dinar"),
+                            ("OMR", "OMR — Omani rial"),
+                            ("TND", "TND — Tunisian dinar"),
+                            ("IQD", "IQD — Iraqi dinar"),
+                            ("LYD", "LYD — Libyan dinar"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                ("reason", models.CharField(max_length=500)),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        protected=True,
+                    ),
+                ),
+                ("failure_code", models.CharField(blank=True, max_length=32)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("status_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="refunds_created",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="refunds",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
             bases=(django_fsm.ConcurrentTransitionMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='RefundEvent',
+            name="RefundEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, max_length=20)),
-                ('to_status', models.CharField(choices=[('pending', 'Pending'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], max_length=20)),
-                ('actor_name', models.CharField(max_length=150)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('failure_code', models.CharField(blank=True, max_length=32)),
-                ('request_id', models.CharField(blank=True, max_length=128)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('refund', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='payments.refund')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("from_status", models.CharField(blank=True, max_length=20)),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("actor_name", models.CharField(max_length=150)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("failure_code", models.CharField(blank=True, max_length=32)),
+                ("request_id", models.CharField(blank=True, max_length=128)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "refund",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="payments.refund",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('verdict', models.CharField(choices=[('valid', 'Valid'), ('missing', 'Missing header'), ('malformed', 'Malformed header'), ('mismatch', 'Signature does not match'), ('stale', 'Timestamp outside tolerance')], max_length=20)),
-                ('outcome', models.CharField(choices=[('applied', 'Applied'), ('duplicate', 'Duplicate'), ('ignored', 'Ignored'), ('unknown_payment', 'Unknown payment (kept)'), ('rejected', 'Rejected')], max_length=20)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('status_code', models.PositiveSmallIntegerField()),
-                ('event_id', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('event_type', models.CharField(blank=True, max_length=40)),
-                ('payment_ref', models.CharField(blank=True, db_index=True, max_length=32)),
-                ('raw_body', models.TextField(help_text='As received, secrets redacted, cut at 64 KiB.')),
-                ('request_id', models.CharField(blank=True, max_length=128)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "received_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("valid", "Valid"),
+                            ("missing", "Missing header"),
+                            ("malformed", "Malformed header"),
+                            ("mismatch", "Signature does not match"),
+                            ("stale", "Timestamp outside tolerance"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("applied", "Applied"),
+                            ("duplicate", "Duplicate"),
+                            ("ignored", "Ignored"),
+                            ("unknown_payment", "Unknown payment (kept)"),
+                            ("rejected", "Rejected"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("status_code", models.PositiveSmallIntegerField()),
+                ("event_id", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("event_type", models.CharField(blank=True, max_length=40)),
+                ("payment_ref", models.CharField(blank=True, db_index=True, max_length=32)),
+                (
+                    "raw_body",
+                    models.TextField(help_text="As received, secrets redacted, cut at 64 KiB."),
+                ),
+                ("request_id", models.CharField(blank=True, max_length=128)),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
-                'indexes': [models.Index(fields=['-received_at', '-id'], name='delivery_newest')],
+                "ordering": ["-received_at", "-id"],
+                "indexes": [models.Index(fields=["-received_at", "-id"], name="delivery_newest")],
             },
         ),
         migrations.AddIndex(
-            model_name='refund',
-            index=models.Index(fields=['payment', 'status'], name='refund_payment_status'),
+            model_name="refund",
+            index=models.Index(fields=["payment", "status"], name="refund_payment_status"),
         ),
         migrations.AddConstraint(
-            model_name='refund',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='refund_amount_positive'),
+            model_name="refund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="refund_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refund',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'succeeded', 'failed'])), name='refund_status_known'),
+            model_name="refund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "succeeded", "failed"])),
+                name="refund_status_known",
+            ),
         ),
     ]
