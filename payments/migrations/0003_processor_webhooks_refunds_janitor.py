@@ -3,9 +3,10 @@
 import django.db.models.deletion
 import django.utils.timezone
 import django_fsm
-import payments.models
 from django.conf import settings
 from django.db import migrations, models
+
+import payments.models
 
 
 class Migration(migrations.Migration):
