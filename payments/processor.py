@@ -89,17 +89,24 @@ class HttpTransport:
 
     url: str
     timeout: float = 10.0
+    retries: int = 4  # as processors do: retry when there is no answer or a 5xx, backing off
     statuses: list[int] = field(default_factory=list)
 
     def __call__(self, raw: bytes, headers: dict) -> int:
-        try:
-            response = httpx.post(self.url, content=raw, headers=headers, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            logger.warning("simulated processor could not deliver to %s: %s", self.url, exc)
-            self.statuses.append(0)
-            return 0
-        self.statuses.append(response.status_code)
-        return response.status_code
+        status = 0
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(0.5 * 2 ** (attempt - 1))
+            try:
+                response = httpx.post(self.url, content=raw, headers=headers, timeout=self.timeout)
+            except httpx.HTTPError as exc:
+                logger.warning("simulated processor could not deliver to %s: %s", self.url, exc)
+                continue
+            status = response.status_code
+            if status < 500:
+                break
+        self.statuses.append(status)
+        return status
 
 
 Transport = Callable[[bytes, dict], int]
@@ -167,10 +174,11 @@ def answer_payment(
     target: str,
     failure_code: str = "",
     transport: Transport | None = None,
-    plan: DeliveryPlan = DeliveryPlan(),
+    plan: DeliveryPlan | None = None,
     background: bool = False,
 ) -> dict:
     """The processor decides ``target`` for a payment, remembers it and sends the webhook."""
+    plan = plan or DeliveryPlan()
     remember(payment_ref=payment_ref, status=target, failure_code=failure_code)
     event = event_body(
         type=f"payment.{target}",

@@ -9,6 +9,8 @@ urlpatterns = [
     path("payments", views.payment_list_page, name="list"),
     path("payments/new", views.payment_new_page, name="new"),
     path("payments/<str:public_id>", views.payment_detail_page, name="detail"),
+    path("payments/<str:public_id>/simulate", views.payment_simulate_action, name="simulate"),
+    path("payments/<str:public_id>/refunds", views.payment_refund_action, name="refund"),
     path(
         "payments/<str:public_id>/transitions",
         views.payment_transition_action,
