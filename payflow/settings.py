@@ -253,14 +253,13 @@ STREAM_REPLAY_MAX_SECONDS = env_int("STREAM_REPLAY_MAX_SECONDS", 15 * 60)
 STREAM_HEARTBEAT_SECONDS = env_int("STREAM_HEARTBEAT_SECONDS", 15)
 STREAM_RELAY_ENABLED = env_bool("STREAM_RELAY_ENABLED", True)
 # The processor's webhooks: every comma-separated secret is accepted (rotation). The default
-# is for development only; production refuses to start without its own.
+# is for development only; in production without secrets every delivery is refused (503).
 PROCESSOR_WEBHOOK_SECRETS = env_list(
     "PROCESSOR_WEBHOOK_SECRETS", [] if PRODUCTION else ["whsec_payflow_development_only"]
 )
-if not PROCESSOR_WEBHOOK_SECRETS:
+if any(len(secret) < 16 for secret in PROCESSOR_WEBHOOK_SECRETS):
     raise ImproperlyConfigured(
-        "PROCESSOR_WEBHOOK_SECRETS must list at least one secret (comma-separated); "
-        "see the configuration table in README.md."
+        "PROCESSOR_WEBHOOK_SECRETS: each comma-separated secret needs at least 16 characters."
     )
 # Where the simulated processor sends its webhooks ("" = this server, as the request reached it).
 PROCESSOR_WEBHOOK_URL = os.environ.get("PROCESSOR_WEBHOOK_URL", "").strip()

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,20 +19,24 @@ from payflow.accounts.roles import Action
 
 logger = logging.getLogger(__name__)
 
-STUCK_AFTER_SECONDS = 15 * 60  # processing longer than this needs a person to look
+STUCK_AFTER_SECONDS = settings.PAYMENT_STUCK_AFTER_SECONDS  # processing longer needs a person
 QUIET_STREAM_SECONDS = 5 * 60  # no event for this long: the feed may be broken
 
 
 def _payments() -> dict:
     from payflow.currencies import format_money
-    from payments.selectors import payment_attention_summary
+    from payments.selectors import janitor_summary, payment_attention_summary
 
     summary = payment_attention_summary(stuck_after_seconds=STUCK_AFTER_SECONDS)
     for example in summary["examples"]:
         example["since"] = datetime.fromisoformat(example["since"])
         example["money"] = format_money(example["amount"], example["currency"])
         example["status_label"] = example["status"].replace("_", " ")
-    return {**summary, "stuck_after_minutes": STUCK_AFTER_SECONDS // 60}
+    return {
+        **summary,
+        "stuck_after_minutes": STUCK_AFTER_SECONDS // 60,
+        "janitor": janitor_summary(),
+    }
 
 
 def _payouts() -> dict:

@@ -279,3 +279,39 @@ def payment_history(*, payment: Payment) -> list[PaymentEvent]:
 def status_path(events: list[PaymentEvent]) -> list[str]:
     """The states a payment went through, in order, from its history."""
     return [event.to_status for event in events]
+
+
+# --- the janitor -----------------------------------------------------------------------------
+
+
+def janitor_summary() -> dict:
+    """The last janitor run and the payments it could not resolve that are still stuck."""
+    from payments.models import JanitorRun
+
+    run = JanitorRun.objects.filter(finished_at__isnull=False).first()
+    if run is None:
+        return {"last_run": None, "unresolved": []}
+    reasons = {note["payment_id"]: note.get("reason", "") for note in run.notes}
+    still = Payment.objects.filter(
+        public_id__in=run.unresolved_refs[:50],
+        status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION],
+    ).order_by("status_changed_at", "id")[:10]
+    return {
+        "last_run": {
+            "finished_at": run.finished_at,
+            "examined": run.examined,
+            "resolved": run.resolved,
+            "unresolved": run.unresolved,
+            "errors": run.errors,
+        },
+        "unresolved": [
+            {
+                "id": payment.public_id,
+                "money": payment.money,
+                "beneficiary": payment.beneficiary_name,
+                "status": payment.status,
+                "reason": reasons.get(payment.public_id, ""),
+            }
+            for payment in still
+        ],
+    }

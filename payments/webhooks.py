@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from payflow import metrics
+from payflow.exceptions import ServiceUnavailable
 from payflow.observability import current_request_id
 from payments import signatures
 from payments.errors import WebhookEventInvalid, WebhookRejected
@@ -266,6 +267,14 @@ def _record_delivery(
 def webhook_receive(*, raw_body: bytes, signature_header: str | None, now: float | None = None):
     """Handle one delivery: a DeliveryResult, or a WebhookRejected subclass (nothing applied)."""
     now = time.time() if now is None else now
+    if not settings.PROCESSOR_WEBHOOK_SECRETS:
+        logger.error("webhook refused: PROCESSOR_WEBHOOK_SECRETS is not set")
+        raise ServiceUnavailable(
+            "Webhooks are not configured here (PROCESSOR_WEBHOOK_SECRETS is empty); nothing "
+            "was processed. Retry once it is set.",
+            code="webhooks_not_configured",
+            headers={"Retry-After": "60"},
+        )
     try:
         signatures.verify(
             header=signature_header,

@@ -282,3 +282,16 @@ def test_rejections_are_counted(client):
     before = counter._value.get()
     client.post("/webhooks/processor", b"{}", content_type="application/json")
     assert counter._value.get() == before + 1
+
+
+def test_without_configured_secrets_every_delivery_is_refused_503(client, settings,
+                                                                  payment_factory):  # fmt: skip
+    payment = payment_factory("processing")
+    event = payment_event(payment, "succeeded")
+    settings.PROCESSOR_WEBHOOK_SECRETS = []
+    response = post_event(client, event, secret="whsec_payflow_development_only")
+    assert response.status_code == 503
+    assert response.json()["code"] == "webhooks_not_configured"
+    assert response.headers["Retry-After"] == "60"
+    payment.refresh_from_db()
+    assert payment.status == "processing"
