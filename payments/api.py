@@ -10,14 +10,18 @@ from payflow.accounts.roles import Action
 from payflow.api import needs
 from payflow.currencies import CURRENCIES
 from payments.errors import PaymentInvalid
+from payments.models import DeliveryOutcome, SignatureVerdict
 from payments.selectors import (
     MAX_PAGE_SIZE,
+    DeliveryFilters,
     PaymentFilters,
+    known_payment_refs,
     payment_get,
     payment_history,
     payment_list,
+    webhook_delivery_list,
 )
-from payments.serializers import payment_as_json
+from payments.serializers import delivery_as_json, payment_as_json
 from payments.services import (
     PaymentInput,
     check_payment_input,
@@ -192,3 +196,31 @@ def create_refund(
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"
     return response
+
+
+class DeliveryListQuery(Schema):
+    outcome: Literal[tuple(DeliveryOutcome.values)] | None = None  # type: ignore[valid-type]
+    signature: Literal[tuple(SignatureVerdict.values)] | None = None  # type: ignore[valid-type]
+    event_id: str = Field("", max_length=64)
+    payment_id: str = Field("", max_length=32)
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+@router.get(
+    "/webhooks/deliveries",
+    summary="The processor webhook log: every delivery, newest first (cursor pagination)",
+    tags=["webhooks"],
+    auth=needs(Action.VIEW_WEBHOOKS),
+)
+def list_webhook_deliveries(request, query: Query[DeliveryListQuery]):
+    filters = DeliveryFilters(
+        outcome=query.outcome,
+        verdict=query.signature,
+        event_id=query.event_id,
+        payment_id=query.payment_id,
+    )
+    page = webhook_delivery_list(filters=filters, cursor=query.cursor, limit=query.limit)
+    known = known_payment_refs(d.payment_ref for d in page.items if d.payment_ref)
+    items = [delivery_as_json(d, payment_exists=d.payment_ref in known) for d in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}

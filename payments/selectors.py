@@ -315,3 +315,53 @@ def janitor_summary() -> dict:
             for payment in still
         ],
     }
+
+
+# --- the webhook log -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryFilters:
+    outcome: str | None = None
+    verdict: str | None = None
+    event_id: str = ""
+    payment_id: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    items: list
+    next_cursor: str | None
+
+
+def webhook_delivery_list(
+    *, filters: DeliveryFilters, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+) -> DeliveryPage:
+    """Every delivery, newest first, keyset-paginated on (received_at, id)."""
+    from payments.models import WebhookDelivery
+
+    qs = WebhookDelivery.objects.order_by("-received_at", "-id")
+    if filters.outcome:
+        qs = qs.filter(outcome=filters.outcome)
+    if filters.verdict:
+        qs = qs.filter(verdict=filters.verdict)
+    if filters.event_id:
+        qs = qs.filter(event_id=filters.event_id)
+    if filters.payment_id:
+        qs = qs.filter(payment_ref=filters.payment_id)
+    if cursor:
+        try:
+            qs = after_cursor(qs, cursor, time_field="received_at")
+        except ValueError:
+            raise PaymentInvalid(
+                "The cursor is not one this API gave out.",
+                fields={"cursor": ["Use the next_cursor value of a previous page, unchanged."]},
+            ) from None
+    rows = list(qs[: limit + 1])
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1].received_at, items[-1].pk) if len(rows) > limit else None
+    return DeliveryPage(items=items, next_cursor=next_cursor)
+
+
+def known_payment_refs(refs) -> set[str]:
+    return set(Payment.objects.filter(public_id__in=set(refs)).values_list("public_id", flat=True))

@@ -101,3 +101,20 @@ def refund_summary_json(payment: Payment) -> dict:
             for refund in refunds
         ],
     }
+
+
+def delivery_as_json(delivery, *, payment_exists: bool) -> dict:
+    return {
+        "id": delivery.pk,
+        "received_at": delivery.received_at.isoformat(),
+        "signature": delivery.verdict,
+        "outcome": delivery.outcome,
+        "reason": delivery.reason,
+        "status_code": delivery.status_code,
+        "event_id": delivery.event_id or None,
+        "event_type": delivery.event_type or None,
+        "payment_id": delivery.payment_ref or None,
+        "payment_exists": payment_exists,
+        "raw_body": delivery.raw_body,
+        "request_id": delivery.request_id or None,
+    }

@@ -6,6 +6,7 @@ app_name = "payments"
 
 urlpatterns = [
     path("webhooks/processor", views.processor_webhook, name="processor_webhook"),
+    path("webhooks", views.webhook_log_page, name="webhooks"),
     path("payments", views.payment_list_page, name="list"),
     path("payments/new", views.payment_new_page, name="new"),
     path("payments/<str:public_id>", views.payment_detail_page, name="detail"),

@@ -30,7 +30,10 @@ from payments.forms import (
     SimulateForm,
     TransitionForm,
 )
+from payments.models import DeliveryOutcome
 from payments.selectors import (
+    DeliveryFilters,
+    known_payment_refs,
     payment_actions,
     payment_attention,
     payment_get,
@@ -39,6 +42,7 @@ from payments.selectors import (
     payment_refunds,
     payment_status_counts,
     status_path,
+    webhook_delivery_list,
 )
 from payments.serializers import refund_summary_json
 from payments.services import (
@@ -336,3 +340,35 @@ def payment_refund_action(request, public_id: str):
         public_id,
         notice=f"Refund {outcome.body['id']} of {money} is pending; the processor confirms it.",
     )
+
+
+WEBHOOK_LOG_PAGE_SIZE = 50
+
+
+@requires(Action.VIEW_WEBHOOKS)
+def webhook_log_page(request):
+    """Every processor delivery: signature verdict, event, outcome, payment, redacted body."""
+    outcome = request.GET.get("outcome") or None
+    outcome = outcome if outcome in DeliveryOutcome.values else None
+    filters = DeliveryFilters(
+        outcome=outcome,
+        event_id=request.GET.get("event_id", "")[:64],
+        payment_id=request.GET.get("payment_id", "")[:32],
+    )
+    try:
+        page = webhook_delivery_list(
+            filters=filters, cursor=request.GET.get("cursor") or None, limit=WEBHOOK_LOG_PAGE_SIZE
+        )
+    except PaymentInvalid:
+        return redirect("payments:webhooks")
+    known = known_payment_refs(d.payment_ref for d in page.items if d.payment_ref)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "known": known,
+        "outcomes": DeliveryOutcome.choices,
+        "query": query.urlencode(),
+    }
+    return _render_fresh(request, "payments/webhooks.html", context)
