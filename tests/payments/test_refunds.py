@@ -230,3 +230,10 @@ def test_refund_history_is_append_only(operator_api, payment_factory):
         event.save()
     with pytest.raises(AppendOnlyError):
         event.delete()
+
+
+@pytest.mark.parametrize("path", ["refund", "processorevent", "webhookdelivery", "janitorrun"])
+def test_admin_shows_the_processor_records_read_only(client, admin, password, path):
+    client.login(username=admin.username, password=password)
+    assert client.get(f"/admin/payments/{path}/").status_code == 200
+    assert client.get(f"/admin/payments/{path}/add/").status_code == 403
