@@ -201,8 +201,8 @@ def create_refund(
 class DeliveryListQuery(Schema):
     outcome: Literal[tuple(DeliveryOutcome.values)] | None = None  # type: ignore[valid-type]
     signature: Literal[tuple(SignatureVerdict.values)] | None = None  # type: ignore[valid-type]
-    event_id: str = Field("", max_length=64)
-    payment_id: str = Field("", max_length=32)
+    event_id: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_]*$")
+    payment_id: str = Field("", max_length=32, pattern=r"^[A-Za-z0-9_]*$")
     cursor: str | None = Field(None, max_length=200)
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 

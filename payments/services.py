@@ -380,6 +380,8 @@ def check_refund_input(*, amount, reason) -> RefundInput:
         errors["reason"] = ["Say why the money goes back (recorded in the history)."]
     elif len(text) > MAX_REASON_LENGTH:
         errors["reason"] = [f"Use at most {MAX_REASON_LENGTH} characters."]
+    elif "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        errors["reason"] = ["Remove NUL characters and lone surrogates."]
     if errors:
         raise PaymentInvalid(f"Invalid value for: {', '.join(sorted(errors))}.", fields=errors)
     return RefundInput(amount=amount, reason=text)

@@ -1,5 +1,6 @@
 """Payments pages: the list, the create form, the detail page and its actions (htmx + fallbacks)."""
 
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -343,6 +344,12 @@ def payment_refund_action(request, public_id: str):
 
 
 WEBHOOK_LOG_PAGE_SIZE = 50
+_ID_PARAM = re.compile(r"^[A-Za-z0-9_]*$")
+
+
+def _id_param(value: str, length: int) -> str:
+    """An id filter as typed, or nothing when it cannot be an id (a hand-edited URL)."""
+    return value if len(value) <= length and _ID_PARAM.match(value) else ""
 
 
 @requires(Action.VIEW_WEBHOOKS)
@@ -352,8 +359,8 @@ def webhook_log_page(request):
     outcome = outcome if outcome in DeliveryOutcome.values else None
     filters = DeliveryFilters(
         outcome=outcome,
-        event_id=request.GET.get("event_id", "")[:64],
-        payment_id=request.GET.get("payment_id", "")[:32],
+        event_id=_id_param(request.GET.get("event_id", ""), 64),
+        payment_id=_id_param(request.GET.get("payment_id", ""), 32),
     )
     try:
         page = webhook_delivery_list(

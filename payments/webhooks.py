@@ -49,6 +49,7 @@ _ID_PATTERNS = {
     "data.payment_id": re.compile(r"^pay_[A-Za-z0-9_]{1,28}$"),
     "data.refund_id": re.compile(r"^re_[A-Za-z0-9_]{1,29}$"),
 }
+_FAILURE_CODE = re.compile(r"^[\x20-\x7e]{0,64}$")
 _SECRET_KEYS = re.compile(r"secret|token|password|authorization|api_key", re.IGNORECASE)
 
 
@@ -92,6 +93,11 @@ def parse_event(raw_body: bytes) -> ProcessorEventIn:
         ) from None
     if not isinstance(payload, dict):
         raise WebhookEventInvalid("The body is not a JSON object.", fields={"body": ["Send {…}."]})
+    if not _storable(payload):
+        raise WebhookEventInvalid(
+            "The body holds NUL characters or lone surrogates, which cannot be stored.",
+            fields={"body": ["Remove NUL characters (\\u0000) and lone surrogates."]},
+        )
     errors: dict[str, list[str]] = {}
     data = payload.get("data")
     if not isinstance(data, dict):
@@ -118,7 +124,7 @@ def parse_event(raw_body: bytes) -> ProcessorEventIn:
     failure_code = data.get("failure_code", "")
     if failure_code is None:
         failure_code = ""
-    if not isinstance(failure_code, str) or len(failure_code) > 64:
+    if not isinstance(failure_code, str) or not _FAILURE_CODE.match(failure_code):
         errors["data.failure_code"] = ["A short text code, such as card_declined."]
     if errors:
         raise WebhookEventInvalid(
@@ -135,9 +141,20 @@ def parse_event(raw_body: bytes) -> ProcessorEventIn:
     )
 
 
+def _storable(value) -> bool:
+    """No NUL and no lone surrogate anywhere (PostgreSQL text and jsonb refuse both)."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(inner) for key, inner in value.items())
+    if isinstance(value, list):
+        return all(_storable(inner) for inner in value)
+    return True
+
+
 def redact(raw_body: bytes) -> str:
     """The body for the log: configured secrets and secret-looking JSON values replaced."""
-    text = raw_body[:MAX_STORED_BODY].decode("utf-8", errors="replace")
+    text = raw_body[:MAX_STORED_BODY].decode("utf-8", errors="replace").replace("\x00", "\\u0000")
     for secret in settings.PROCESSOR_WEBHOOK_SECRETS:
         text = text.replace(secret, "[redacted]")
     try:
@@ -155,6 +172,8 @@ def redact(raw_body: bytes) -> str:
             return [scrub(inner) for inner in value]
         return value
 
+    if not _storable(payload):  # NULs or lone surrogates inside JSON strings: keep them escaped
+        return json.dumps(scrub(payload), ensure_ascii=True)
     return json.dumps(scrub(payload), ensure_ascii=False)
 
 

@@ -237,3 +237,18 @@ def test_admin_shows_the_processor_records_read_only(client, admin, password, pa
     client.login(username=admin.username, password=password)
     assert client.get(f"/admin/payments/{path}/").status_code == 200
     assert client.get(f"/admin/payments/{path}/add/").status_code == 403
+
+
+@pytest.mark.parametrize("reason", ["bad\x00reason", "lone \ud800"])
+def test_refund_reason_with_nul_or_lone_surrogate_is_422(operator_api, payment_factory, reason):
+    import json
+
+    payment = payment_factory("succeeded")
+    response = operator_api.post(
+        f"/api/v1/payments/{payment.public_id}/refunds",
+        json.dumps({"amount": 5, "reason": reason}),
+        content_type="application/json",
+        headers={"Idempotency-Key": "nul-1"},
+    )
+    assert response.status_code == 422
+    assert "reason" in response.json()["fields"]

@@ -85,3 +85,11 @@ def test_log_page_shows_deliveries_linked_to_their_payment(client, operator, pas
 def test_log_page_survives_a_bad_cursor(client, operator, password):
     client.login(username=operator.username, password=password)
     assert client.get("/webhooks?cursor=zzz").status_code == 302
+
+
+@pytest.mark.parametrize("query", ["event_id=evt_%00", "payment_id=pay%00x"])
+def test_log_filters_refuse_nul_bytes(operator_api, client, operator, password, query):
+    response = operator_api.get(f"/api/v1/webhooks/deliveries?{query}")
+    assert response.status_code == 422
+    client.login(username=operator.username, password=password)
+    assert client.get(f"/webhooks?{query}").status_code == 200

@@ -242,7 +242,7 @@ def test_event_for_a_draft_is_ignored_with_the_reason(client, payment_factory):
         (b'{"id":"evt_1","type":"payment.failed","created":1,"data":{"payment_id":"pay_a",'
          b'"failure_code":5}}', "data.failure_code"),
         (b'{"id":"evt_\\u0000","type":"payment.failed","created":1,"data":{"payment_id":"pay_a"}}'
-, "id"),
+, "body"),
         (b"\xff\xfe", "body"),
     ],
 )  # fmt: skip
@@ -295,3 +295,22 @@ def test_without_configured_secrets_every_delivery_is_refused_503(client, settin
     assert response.headers["Retry-After"] == "60"
     payment.refresh_from_db()
     assert payment.status == "processing"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id":"evt_1","type":"payment.failed","created":1,"data":{"payment_id":"pay_a"},'
+        b'"note":"\\u0000"}',
+        b'{"id":"evt_1","type":"payment.failed","created":1,"data":{"payment_id":"pay_a",'
+        b'"x":"\\ud800"}}',
+        b'{"id":"evt_1","type":"payment.failed","created":1,"data":{"payment_id":"pay_a",'
+        b'"failure_code":"a\\u0000"}}',
+        b"\x00\x00",
+    ],
+)
+def test_nul_bytes_and_lone_surrogates_are_400_and_logged(client, body):
+    response = post_raw(client, body)
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) & {"body", "data.failure_code"}
+    assert WebhookDelivery.objects.get().outcome == "rejected"
