@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import random
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -76,7 +77,7 @@ def events_for(refs, duplicates: float, rng: random.Random) -> list[tuple[str, b
     now = int(time.time())
     for ref, _amount in refs:
         body = {
-            "id": f"evt_bench{rng.getrandbits(64):016x}",
+            "id": f"evt_bench{secrets.token_hex(10)}",  # new ids every run: none seen before
             "type": "payment.succeeded",
             "created": now,
             "data": {"payment_id": ref},
