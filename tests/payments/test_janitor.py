@@ -64,6 +64,10 @@ def test_payments_not_yet_stuck_are_left_alone(payment_factory):
 
 
 def test_a_second_runner_waits_while_one_holds_the_lease(payment_factory):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # one connection re-enters its own advisory lock
+        pytest.skip("SQLite's lease row; PostgreSQL is covered across connections below")
     stuck(payment_factory("processing"))
     with single_runner("first") as held:
         assert held
