@@ -14,17 +14,21 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from payflow.routing import websocket_urlpatterns  # noqa: E402
 from payflow.ws_origin import CookieSessionOriginValidator  # noqa: E402
+from payments.background import with_payments_background  # noqa: E402
 from transactions.transport import stream_aware  # noqa: E402
 
 # stream_aware: starts the stream relay with the first connection (daphne has no lifespan) and
 # lets stream connections see their socket's write buffer (see transactions/transport.py).
-application = stream_aware(
-    ProtocolTypeRouter(
-        {
-            "http": django_asgi_app,
-            "websocket": CookieSessionOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-            ),
-        }
+# with_payments_background: the janitor's periodic task (one runner at a time across processes).
+application = with_payments_background(
+    stream_aware(
+        ProtocolTypeRouter(
+            {
+                "http": django_asgi_app,
+                "websocket": CookieSessionOriginValidator(
+                    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                ),
+            }
+        )
     )
 )

@@ -37,3 +37,12 @@ LOGIN_ATTEMPTS = Counter(
     "Login attempts by outcome: succeeded, failed (wrong credentials), locked (throttled)",
     ["outcome"],
 )
+WEBHOOK_DELIVERIES = Counter(
+    "payflow_webhook_deliveries_total",
+    "Processor webhook deliveries by signature verdict and outcome",
+    ["verdict", "outcome"],
+)
+JANITOR_PAYMENTS = Counter(
+    "payflow_janitor_payments_total", "Stuck payments the janitor examined, by result", ["result"]
+)
+REFUNDS = Counter("payflow_refunds_total", "Refund status changes", ["status"])

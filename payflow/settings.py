@@ -62,6 +62,7 @@ KNOWN_VARIABLES = {
     "STREAM_WRITE_BUFFER_BYTES", "STREAM_SOCKET_SNDBUF_BYTES", "STREAM_RELAY_POLL_SECONDS",
     "STREAM_LEASE_SECONDS", "STREAM_BACKLOG_MAX_EVENTS", "RECONCILIATION_AMOUNT_TOLERANCE",
     "RECONCILIATION_VALUE_DATE_WINDOW_DAYS", "RECONCILIATION_SLA_BUSINESS_DAYS",
+    "PROCESSOR_WEBHOOK_SECRETS", "PROCESSOR_WEBHOOK_URL", "JANITOR_INTERVAL_SECONDS",
     "PAYMENT_STUCK_AFTER_SECONDS", "LOGIN_FAILURE_LIMIT", "LOGIN_FAILURE_WINDOW_SECONDS",
     "PAYFLOW_TRUSTED_PROXIES", "PAYFLOW_READYZ_TOKEN", "PAYFLOW_METRICS_TOKEN",
     "PAYFLOW_MAX_BODY_BYTES", "PAYFLOW_MAX_UPLOAD_BYTES",
@@ -379,3 +380,16 @@ STREAM_LEASE_SECONDS = env_int("STREAM_LEASE_SECONDS", 5)
 # How far (in event ids) a connection may fall behind the live head, its missed events read
 # from the table as it drains, before its oldest are dropped and reported.
 STREAM_BACKLOG_MAX_EVENTS = env_int("STREAM_BACKLOG_MAX_EVENTS", 10_000)
+
+# The processor's webhooks: every comma-separated secret is accepted (rotation). The default
+# is for development only; in production without secrets every delivery is refused (503).
+PROCESSOR_WEBHOOK_SECRETS = env_list(
+    "PROCESSOR_WEBHOOK_SECRETS", [] if PRODUCTION else ["whsec_payflow_development_only"]
+)
+if any(len(secret) < 16 for secret in PROCESSOR_WEBHOOK_SECRETS):
+    raise ImproperlyConfigured(
+        "PROCESSOR_WEBHOOK_SECRETS: each comma-separated secret needs at least 16 characters."
+    )
+# Where the simulated processor sends its webhooks ("" = this server, as the request reached it).
+PROCESSOR_WEBHOOK_URL = os.environ.get("PROCESSOR_WEBHOOK_URL", "").strip()
+JANITOR_INTERVAL_SECONDS = env_int("JANITOR_INTERVAL_SECONDS", 60)  # 0 turns the periodic run off

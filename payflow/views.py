@@ -24,7 +24,7 @@ QUIET_STREAM_SECONDS = 5 * 60  # no event for this long: the feed may be broken
 
 def _payments() -> dict:
     from payflow.currencies import format_money
-    from payments.selectors import payment_attention_summary
+    from payments.selectors import janitor_summary, payment_attention_summary
 
     stuck_after = settings.PAYMENT_STUCK_AFTER_SECONDS  # processing longer needs a person
     summary = payment_attention_summary(stuck_after_seconds=stuck_after)
@@ -32,7 +32,11 @@ def _payments() -> dict:
         example["since"] = datetime.fromisoformat(example["since"])
         example["money"] = format_money(example["amount"], example["currency"])
         example["status_label"] = example["status"].replace("_", " ")
-    return {**summary, "stuck_after_minutes": max(1, stuck_after // 60)}
+    return {
+        **summary,
+        "stuck_after_minutes": max(1, stuck_after // 60),
+        "janitor": janitor_summary(),
+    }
 
 
 def _payouts() -> dict:

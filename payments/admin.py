@@ -11,7 +11,15 @@ from django.utils.html import format_html
 from payflow.accounts.roles import Action, can
 from payflow.admin_access import RoleGatedReadOnlyAdmin, RoleGatedReadOnlyInline
 from payments.errors import PaymentError
-from payments.models import Payment, PaymentEvent
+from payments.models import (
+    JanitorRun,
+    Payment,
+    PaymentEvent,
+    ProcessorEvent,
+    Refund,
+    RefundEvent,
+    WebhookDelivery,
+)
 from payments.selectors import payment_actions
 from payments.services import payment_transition
 from payments.transitions import ACTION_LABELS, FAILURE_CODES, PaymentStatus
@@ -174,3 +182,38 @@ class PaymentAdmin(RoleGatedReadOnlyAdmin):
             "blocked": blocked,
         }
         return TemplateResponse(request, "admin/payments/payment/transition.html", context)
+
+
+class RefundEventInline(RoleGatedReadOnlyInline):
+    model = RefundEvent
+    fields = ["created_at", "from_status", "to_status", "actor_name", "reason", "failure_code"]
+    readonly_fields = fields
+
+
+@admin.register(Refund)
+class RefundAdmin(RoleGatedReadOnlyAdmin):
+    """Read-only: refunds are created by the refund service and moved by processor webhooks."""
+
+    list_display = ["public_id", "payment", "money", "status", "reason", "created_at"]
+    list_filter = ["status", "currency"]
+    search_fields = ["public_id", "payment__public_id", "reason"]
+    inlines = [RefundEventInline]
+
+
+@admin.register(ProcessorEvent)
+class ProcessorEventAdmin(RoleGatedReadOnlyAdmin):
+    list_display = ["event_id", "type", "payment_ref", "outcome", "reason", "received_at"]
+    list_filter = ["outcome", "type"]
+    search_fields = ["event_id", "payment_ref", "refund_ref"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(RoleGatedReadOnlyAdmin):
+    list_display = ["received_at", "verdict", "outcome", "event_id", "payment_ref", "status_code"]
+    list_filter = ["outcome", "verdict"]
+    search_fields = ["event_id", "payment_ref"]
+
+
+@admin.register(JanitorRun)
+class JanitorRunAdmin(RoleGatedReadOnlyAdmin):
+    list_display = ["started_at", "runner", "examined", "resolved", "unresolved", "errors"]

@@ -12,22 +12,28 @@ from payflow.api import CURRENCY_ENUM, CURSOR_DOC, needs
 from payflow.currencies import CURRENCIES, MAX_MINOR_AMOUNT
 from payflow.export import csv_response
 from payments.errors import PaymentInvalid
+from payments.models import DeliveryOutcome, SignatureVerdict
 from payments.selectors import (
     MAX_PAGE_SIZE,
     PAYMENT_EXPORT_HEADER,
+    DeliveryFilters,
     PaymentFilters,
+    known_payment_refs,
     parse_payment_sort,
     payment_export,
     payment_get,
     payment_history,
     payment_list,
+    webhook_delivery_list,
 )
-from payments.serializers import payment_as_json
+from payments.serializers import delivery_as_json, payment_as_json
 from payments.services import (
     PaymentInput,
     check_payment_input,
+    check_refund_input,
     payment_create_idempotent,
     payment_transition,
+    refund_create_idempotent,
 )
 from payments.transitions import ALL_STATES
 
@@ -91,6 +97,9 @@ class PaymentListQuery(Schema):
     amount_max: int | None = Field(None, ge=0, le=MAX_MINOR_AMOUNT)
     q: str = Field("", max_length=100, description="Payment id prefix or beneficiary name.")
     stuck: bool = Field(False, description="Only payments processing for too long.")
+    refunded: bool | None = Field(
+        None, description="true: payments with a succeeded refund; false: payments without."
+    )
     cursor: str | None = Field(None, max_length=200, json_schema_extra=CURSOR_DOC)
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     sort: str | None = Field(
@@ -117,6 +126,7 @@ def _filters(query: PaymentListQuery) -> PaymentFilters:
         amount_max=query.amount_max,
         q=query.q,
         stuck=query.stuck,
+        refunded=query.refunded,
     )
 
 
@@ -188,3 +198,62 @@ def transition_payment(request, payment_id: str, payload: TransitionIn):
         expected_version=payload.expected_version,
     )
     return payment_as_json(payment, user=request.auth, history=payment_history(payment=payment))
+
+
+class RefundIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    amount: StrictInt = Field(description="Minor units of the payment's currency; at most the "
+                              "refundable amount.")  # fmt: skip
+    reason: StrictStr = Field(description="Why the money goes back (1-500 characters).")
+
+
+@router.post(
+    "/payments/{payment_id}/refunds",
+    summary="Refund part or all of a succeeded payment; needs Idempotency-Key",
+    response={201: dict},
+    auth=needs(Action.REFUND_PAYMENT),
+)
+def create_refund(
+    request,
+    payment_id: str,
+    payload: RefundIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+):
+    outcome = refund_create_idempotent(
+        user=request.auth,
+        idempotency_key=idempotency_key,
+        payment_id=payment_id,
+        data=check_refund_input(amount=payload.amount, reason=payload.reason),
+    )
+    response = JsonResponse(outcome.body, status=outcome.status)
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class DeliveryListQuery(Schema):
+    outcome: Literal[tuple(DeliveryOutcome.values)] | None = None  # type: ignore[valid-type]
+    signature: Literal[tuple(SignatureVerdict.values)] | None = None  # type: ignore[valid-type]
+    event_id: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_]*$")
+    payment_id: str = Field("", max_length=32, pattern=r"^[A-Za-z0-9_]*$")
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+@router.get(
+    "/webhooks/deliveries",
+    summary="The processor webhook log: every delivery, newest first (cursor pagination)",
+    tags=["webhooks"],
+    auth=needs(Action.VIEW_WEBHOOKS),
+)
+def list_webhook_deliveries(request, query: Query[DeliveryListQuery]):
+    filters = DeliveryFilters(
+        outcome=query.outcome,
+        verdict=query.signature,
+        event_id=query.event_id,
+        payment_id=query.payment_id,
+    )
+    page = webhook_delivery_list(filters=filters, cursor=query.cursor, limit=query.limit)
+    known = known_payment_refs(d.payment_ref for d in page.items if d.payment_ref)
+    items = [delivery_as_json(d, payment_exists=d.payment_ref in known) for d in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}

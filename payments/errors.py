@@ -31,3 +31,50 @@ class IllegalTransition(PaymentError):
 class TransitionConflict(PaymentError):
     status = 409
     code = "transition_conflict"
+
+
+class WebhookRejected(PaymentError):
+    """A delivery refused before anything is processed; ``verdict`` names the signature check."""
+
+    status = 401
+    code = "signature_invalid"
+    verdict = "mismatch"
+
+
+class SignatureMissing(WebhookRejected):
+    code = "signature_missing"
+    verdict = "missing"
+
+
+class SignatureMalformed(WebhookRejected):
+    status = 400
+    code = "signature_malformed"
+    verdict = "malformed"
+
+
+class SignatureMismatch(WebhookRejected):
+    code = "signature_invalid"
+    verdict = "mismatch"
+
+
+class SignatureStale(WebhookRejected):
+    code = "signature_stale"
+    verdict = "stale"
+
+
+class WebhookEventInvalid(WebhookRejected):
+    """Signed correctly but not an event PayFlow understands: 400 naming the field."""
+
+    status = 400
+    code = "invalid_event"
+    verdict = "valid"
+
+
+class RefundNotAllowed(PaymentError):
+    status = 409
+    code = "refund_not_allowed"
+
+
+class RefundExceedsRefundable(PaymentError):
+    status = 409
+    code = "refund_exceeds_refundable"

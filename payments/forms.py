@@ -45,6 +45,11 @@ class PaymentFilterForm(forms.Form):
         label="Created to", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     stuck = forms.BooleanField(label="Processing too long", required=False)
+    refunded = forms.ChoiceField(
+        label="Refunds",
+        required=False,
+        choices=[("", "Any"), ("yes", "Refunded"), ("no", "Not refunded")],
+    )
 
     def _amount(self, name: str) -> int | None:
         raw = self.cleaned_data.get(name, "")
@@ -82,6 +87,7 @@ class PaymentFilterForm(forms.Form):
             amount_max=data.get("amount_max_minor"),
             q=data.get("q") or "",
             stuck=bool(data.get("stuck")),
+            refunded={"yes": True, "no": False}.get(data.get("refunded") or ""),
         )
 
 
@@ -147,3 +153,36 @@ class TransitionForm(forms.Form):
         required=False, choices=[("", "—"), *FAILURE_CODES.items()], label="Failure code"
     )
     expected_version = forms.IntegerField(required=False, min_value=1)
+
+
+class SimulateForm(forms.Form):
+    """A processor answer to play: the simulated processor sends it as a signed webhook."""
+
+    to = forms.ChoiceField(choices=[(s, s) for s in ("processing", "requires_action",
+                                                       "succeeded", "failed")])  # fmt: skip
+    failure_code = forms.ChoiceField(required=False, choices=[("", "—"), *FAILURE_CODES.items()])
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(
+        label="Amount to refund",
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    reason = forms.CharField(label="Reason (recorded in the history)", max_length=500)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def clean_amount(self) -> int:
+        try:
+            return parse_major_amount(self.cleaned_data["amount"], self.currency)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    @staticmethod
+    def new_key() -> str:
+        return f"refund-form-{uuid.uuid4()}"

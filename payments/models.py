@@ -217,3 +217,216 @@ class PaymentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Payment history is append-only; rows are never deleted.")
+
+
+# --- refunds -----------------------------------------------------------------------------------
+
+
+def new_refund_id() -> str:
+    return "re_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(20))
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Refund(ConcurrentTransitionMixin, models.Model):
+    """Money returned on a succeeded payment, in part or in full; the processor confirms it.
+
+    The sum of pending and succeeded refunds never exceeds the payment's amount: the one
+    service that creates refunds holds the payment's row lock while it adds them up.
+    """
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_refund_id, editable=False)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.BigIntegerField(help_text="Minor units of the payment's currency.")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    reason = models.CharField(max_length=500)
+    status = FSMField(
+        max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING, protected=True
+    )
+    failure_code = models.CharField(max_length=32, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds_created",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["payment", "status"], name="refund_payment_status")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RefundStatus.values), name="refund_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {format_money(self.amount, self.currency)} {self.status}"
+
+    @property
+    def money(self) -> str:
+        return format_money(self.amount, self.currency)
+
+    @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.SUCCEEDED)
+    def succeed(self):
+        pass
+
+    @transition(field=status, source=RefundStatus.PENDING, target=RefundStatus.FAILED)
+    def fail(self, *, code: str):
+        self.failure_code = code
+
+
+class RefundEvent(models.Model):
+    """One row per refund status change (and its creation). Never edited."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, choices=RefundStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150)
+    reason = models.CharField(max_length=500, blank=True)
+    failure_code = models.CharField(max_length=32, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.refund_id}: {self.from_status or '∅'} -> {self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("Refund history is append-only; rows are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Refund history is append-only; rows are never deleted.")
+
+
+# --- the processor's webhooks --------------------------------------------------------------------
+
+
+class EventOutcome(models.TextChoices):
+    APPLIED = "applied", "Applied"
+    IGNORED = "ignored", "Ignored"
+    UNKNOWN_PAYMENT = "unknown_payment", "Unknown payment (kept)"
+
+
+class ProcessorEvent(models.Model):
+    """Each processor event id, stored once: the transaction that applies it also records it."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    type = models.CharField(max_length=40)
+    payment_ref = models.CharField(max_length=32, db_index=True)
+    refund_ref = models.CharField(max_length=32, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+    created = models.BigIntegerField(help_text="The processor's unix time for the event.")
+    outcome = models.CharField(max_length=20, choices=EventOutcome.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["payment_ref", "outcome", "created"], name="pevent_applied")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type} {self.outcome}"
+
+
+class SignatureVerdict(models.TextChoices):
+    VALID = "valid", "Valid"
+    MISSING = "missing", "Missing header"
+    MALFORMED = "malformed", "Malformed header"
+    MISMATCH = "mismatch", "Signature does not match"
+    STALE = "stale", "Timestamp outside tolerance"
+
+
+class DeliveryOutcome(models.TextChoices):
+    APPLIED = "applied", "Applied"
+    DUPLICATE = "duplicate", "Duplicate"
+    IGNORED = "ignored", "Ignored"
+    UNKNOWN_PAYMENT = "unknown_payment", "Unknown payment (kept)"
+    REJECTED = "rejected", "Rejected"
+
+
+class WebhookDelivery(models.Model):
+    """Every POST to the webhook endpoint, accepted or not, for the webhook log."""
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    verdict = models.CharField(max_length=20, choices=SignatureVerdict.choices)
+    outcome = models.CharField(max_length=20, choices=DeliveryOutcome.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    status_code = models.PositiveSmallIntegerField()
+    event_id = models.CharField(max_length=64, blank=True, db_index=True)
+    event_type = models.CharField(max_length=40, blank=True)
+    payment_ref = models.CharField(max_length=32, blank=True, db_index=True)
+    raw_body = models.TextField(help_text="As received, secrets redacted, cut at 64 KiB.")
+    request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["-received_at", "-id"], name="delivery_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.event_id or '-'} {self.outcome}"
+
+
+class JanitorRun(models.Model):
+    """One janitor pass: what it looked at, resolved and could not resolve."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    runner = models.CharField(max_length=120)
+    examined = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    unresolved = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    unresolved_refs = models.JSONField(default=list)
+    notes = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"janitor {self.started_at:%Y-%m-%d %H:%M:%S}: {self.resolved}/{self.examined}"
+
+
+class JanitorLease(models.Model):
+    """One row: who may run the janitor now (SQLite has no advisory locks)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    holder = models.CharField(max_length=120, blank=True)
+    expires_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder or 'nobody'} until {self.expires_at}"
+
+
+class SimulatedProcessorRecord(models.Model):
+    """The simulated processor's own memory: the last answer it decided for a payment.
+
+    In production this lives at the processor; the janitor asks it through
+    ``payments.processor.payment_status``, never by reading PayFlow's payment.
+    """
+
+    payment_ref = models.CharField(max_length=32, unique=True)
+    status = models.CharField(max_length=20)
+    failure_code = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"processor says {self.payment_ref} is {self.status}"

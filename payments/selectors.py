@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from payflow.accounts.roles import can, denial_message
@@ -18,6 +18,7 @@ from payments.models import (
     TRANSITION_METHODS,
     Payment,
     PaymentEvent,
+    Refund,
     action_for_target,
 )
 from payments.transitions import (
@@ -168,6 +169,7 @@ class PaymentFilters:
     amount_max: int | None = None
     q: str = ""
     stuck: bool = False
+    refunded: bool | None = None  # True: at least one succeeded refund; False: none
     stuck_after_seconds: int = field(default_factory=stuck_after_seconds_default)
 
     def is_empty(self) -> bool:
@@ -197,6 +199,9 @@ def _filtered(filters: PaymentFilters, *, with_status: bool = True) -> QuerySet[
         qs = qs.filter(amount__gte=filters.amount_min)
     if filters.amount_max is not None:
         qs = qs.filter(amount__lte=filters.amount_max)
+    if filters.refunded is not None:
+        has_refund = Exists(Refund.objects.filter(payment=OuterRef("pk"), status="succeeded"))
+        qs = qs.filter(has_refund) if filters.refunded else qs.exclude(has_refund)
     text = filters.q.strip()
     if text:
         qs = qs.filter(Q(public_id__istartswith=text) | Q(beneficiary_name__icontains=text))
@@ -234,7 +239,7 @@ def payment_list(
     if sort is not None:
         try:
             items, next_cursor = sorted_page(
-                _filtered(filters).select_related("created_by"),
+                _filtered(filters).select_related("created_by").prefetch_related("refunds"),
                 sort=sort,
                 cursor=cursor,
                 limit=limit,
@@ -243,7 +248,12 @@ def payment_list(
             message = str(exc).removeprefix("cursor: ")
             raise PaymentInvalid(message, fields={"cursor": [message]}) from None
         return PaymentPage(items=items, next_cursor=next_cursor)
-    qs = _filtered(filters).select_related("created_by").order_by("-created_at", "-id")
+    qs = (
+        _filtered(filters)
+        .select_related("created_by")
+        .prefetch_related("refunds")
+        .order_by("-created_at", "-id")
+    )
     if cursor:
         try:
             qs = after_cursor(qs, cursor, time_field="created_at")
@@ -328,6 +338,25 @@ def payment_get(*, public_id: str) -> Payment:
     return payment
 
 
+def payment_refunds(*, payment: Payment) -> list[Refund]:
+    return list(
+        Refund.objects.filter(payment=payment)
+        .select_related("created_by")
+        .prefetch_related("events")
+        .order_by("created_at", "id")
+    )
+
+
+def refund_get(*, public_id: str) -> Refund:
+    refund = Refund.objects.select_related("payment", "created_by").filter(public_id=public_id)
+    found = refund.prefetch_related("events").first()
+    if found is None:
+        raise PaymentNotFound(
+            f"No refund with id {public_id!r}.", fields={"refund_id": ["No refund has this id."]}
+        )
+    return found
+
+
 def payment_history(*, payment: Payment) -> list[PaymentEvent]:
     return list(PaymentEvent.objects.filter(payment=payment).order_by("created_at", "id"))
 
@@ -335,3 +364,89 @@ def payment_history(*, payment: Payment) -> list[PaymentEvent]:
 def status_path(events: list[PaymentEvent]) -> list[str]:
     """The states a payment went through, in order, from its history."""
     return [event.to_status for event in events]
+
+
+# --- the janitor -----------------------------------------------------------------------------
+
+
+def janitor_summary() -> dict:
+    """The last janitor run and the payments it could not resolve that are still stuck."""
+    from payments.models import JanitorRun
+
+    run = JanitorRun.objects.filter(finished_at__isnull=False).first()
+    if run is None:
+        return {"last_run": None, "unresolved": []}
+    reasons = {note["payment_id"]: note.get("reason", "") for note in run.notes}
+    still = Payment.objects.filter(
+        public_id__in=run.unresolved_refs[:50],
+        status__in=[PaymentStatus.PROCESSING, PaymentStatus.REQUIRES_ACTION],
+    ).order_by("status_changed_at", "id")[:10]
+    return {
+        "last_run": {
+            "finished_at": run.finished_at,
+            "examined": run.examined,
+            "resolved": run.resolved,
+            "unresolved": run.unresolved,
+            "errors": run.errors,
+        },
+        "unresolved": [
+            {
+                "id": payment.public_id,
+                "money": payment.money,
+                "beneficiary": payment.beneficiary_name,
+                "status": payment.status,
+                "reason": reasons.get(payment.public_id, ""),
+            }
+            for payment in still
+        ],
+    }
+
+
+# --- the webhook log -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryFilters:
+    outcome: str | None = None
+    verdict: str | None = None
+    event_id: str = ""
+    payment_id: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    items: list
+    next_cursor: str | None
+
+
+def webhook_delivery_list(
+    *, filters: DeliveryFilters, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+) -> DeliveryPage:
+    """Every delivery, newest first, keyset-paginated on (received_at, id)."""
+    from payments.models import WebhookDelivery
+
+    qs = WebhookDelivery.objects.order_by("-received_at", "-id")
+    if filters.outcome:
+        qs = qs.filter(outcome=filters.outcome)
+    if filters.verdict:
+        qs = qs.filter(verdict=filters.verdict)
+    if filters.event_id:
+        qs = qs.filter(event_id=filters.event_id)
+    if filters.payment_id:
+        qs = qs.filter(payment_ref=filters.payment_id)
+    if cursor:
+        try:
+            qs = after_cursor(qs, cursor, time_field="received_at")
+        except ValueError:
+            raise PaymentInvalid(
+                "The cursor is not one this API gave out.",
+                fields={"cursor": ["Use the next_cursor value of a previous page, unchanged."]},
+            ) from None
+    rows = list(qs[: limit + 1])
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1].received_at, items[-1].pk) if len(rows) > limit else None
+    return DeliveryPage(items=items, next_cursor=next_cursor)
+
+
+def known_payment_refs(refs) -> set[str]:
+    return set(Payment.objects.filter(public_id__in=set(refs)).values_list("public_id", flat=True))

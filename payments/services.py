@@ -14,7 +14,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from payflow import metrics
 from payflow.accounts.roles import Action, can, denial_message
-from payflow.currencies import CURRENCIES
+from payflow.currencies import CURRENCIES, format_money
 from payflow.idempotency.services import (
     IdempotentOutcome,
     WorkResult,
@@ -27,6 +27,8 @@ from payments.errors import (
     PaymentForbidden,
     PaymentInvalid,
     PaymentNotFound,
+    RefundExceedsRefundable,
+    RefundNotAllowed,
     TransitionConflict,
 )
 from payments.models import (
@@ -34,10 +36,14 @@ from payments.models import (
     Payment,
     PaymentEvent,
     PaymentMethod,
+    Refund,
+    RefundEvent,
+    RefundStatus,
     action_for_target,
 )
+from payments.refund_rules import RESERVING_STATES, refund_refusal
 from payments.selectors import legal_targets, transition_blocked_reason
-from payments.serializers import payment_as_json
+from payments.serializers import payment_as_json, refund_as_json
 from payments.transitions import (
     ALL_STATES,
     DEFAULT_REASONS,
@@ -195,7 +201,13 @@ def check_reason(reason) -> str:
 
 
 def _apply_transition(
-    payment: Payment, *, target: str, actor, reason: str = "", failure_code: str = ""
+    payment: Payment,
+    *,
+    target: str,
+    actor,
+    reason: str = "",
+    failure_code: str = "",
+    actor_name: str | None = None,
 ) -> Payment:
     """Move a payment the caller has locked (SELECT FOR UPDATE) inside its transaction."""
     source = payment.status
@@ -243,7 +255,7 @@ def _apply_transition(
         from_status=source,
         to_status=target,
         actor=actor,
-        actor_name=_actor_name(actor),
+        actor_name=actor_name or _actor_name(actor),
         reason=reason,
         failure_code=payment.failure_code if target == PaymentStatus.FAILED else "",
         request_id=current_request_id(),
@@ -271,12 +283,15 @@ def payment_transition(
     reason: str = "",
     failure_code: str | None = None,
     expected_version: int | None = None,
+    actor_name: str | None = None,
 ) -> Payment:
     """Move a payment to ``to``; exactly one of several simultaneous conflicting moves wins.
 
     ``expected_version`` is the version the caller last saw (a page's hidden field, an API
     client's copy). Without it, the version read when the request began stands in: a request
     that finds the payment changed once it holds the lock lost a race (transition_conflict).
+    ``actor_name`` names a system actor in the history ("processor", "janitor") when
+    ``actor`` is None.
     """
     target = check_target(to)
     failure_code = check_failure_code(target=target, failure_code=failure_code)
@@ -286,7 +301,7 @@ def payment_transition(
             Payment.objects.filter(public_id=public_id).values_list("version", flat=True).first()
         )
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().filter(public_id=public_id).first()
+        payment = Payment.objects.select_for_update(of=["self"]).filter(public_id=public_id).first()
         if payment is None:
             raise PaymentNotFound(
                 f"No payment with id {public_id!r}.",
@@ -300,7 +315,12 @@ def payment_transition(
                 current_version=payment.version,
             )
         return _apply_transition(
-            payment, target=target, actor=actor, reason=reason, failure_code=failure_code
+            payment,
+            target=target,
+            actor=actor,
+            reason=reason,
+            failure_code=failure_code,
+            actor_name=actor_name,
         )
 
 
@@ -327,5 +347,187 @@ def payment_create_idempotent(*, user, idempotency_key, data: PaymentInput) -> I
         idempotency_key=idempotency_key,
         scope="payments.create",
         payload=data.__dict__,
+        work=create,
+    )
+
+
+# --- refunds ---------------------------------------------------------------------------------
+
+# What each refund status puts on the transactions stream (kind ``refund``).
+REFUND_STREAM_STATUS = {
+    RefundStatus.PENDING: "pending",
+    RefundStatus.SUCCEEDED: "refunded",
+    RefundStatus.FAILED: "failed",
+}
+
+
+@dataclass(frozen=True)
+class RefundInput:
+    amount: int
+    reason: str
+
+
+def check_refund_input(*, amount, reason) -> RefundInput:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        errors["amount"] = ["Give the amount as a whole number of minor units (1250 = 12.50)."]
+    elif amount <= 0:
+        errors["amount"] = ["The amount must be greater than zero."]
+    elif amount >= settings.PAYMENT_AMOUNT_CEILING_MINOR:
+        errors["amount"] = ["The amount is larger than any payment can be."]
+    text = reason.strip() if isinstance(reason, str) else None
+    if not text:
+        errors["reason"] = ["Say why the money goes back (recorded in the history)."]
+    elif len(text) > MAX_REASON_LENGTH:
+        errors["reason"] = [f"Use at most {MAX_REASON_LENGTH} characters."]
+    elif "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        errors["reason"] = ["Remove NUL characters and lone surrogates."]
+    if errors:
+        raise PaymentInvalid(f"Invalid value for: {', '.join(sorted(errors))}.", fields=errors)
+    return RefundInput(amount=amount, reason=text)
+
+
+def lock_payment(public_id: str) -> Payment:
+    """SELECT ... FOR UPDATE the payment; call inside the caller's transaction."""
+    payment = Payment.objects.select_for_update(of=["self"]).filter(public_id=public_id).first()
+    if payment is None:
+        raise PaymentNotFound(
+            f"No payment with id {public_id!r}.",
+            fields={"payment_id": ["No payment has this id."]},
+        )
+    return payment
+
+
+def _refund_stream_event(refund: Refund, payment: Payment, *, when) -> None:
+    record_transaction_event(
+        kind="refund",
+        amount=refund.amount,
+        currency=refund.currency,
+        status=REFUND_STREAM_STATUS[refund.status],
+        merchant=payment.beneficiary_name[:120],
+        payment_ref=payment.public_id,
+        occurred_at=when,
+    )
+
+
+def refund_create(*, user, payment_id: str, data: RefundInput) -> Refund:
+    """Refund part or all of a succeeded payment; the processor confirms it by webhook.
+
+    The payment's row lock serializes refunds of one payment, so the sum of pending and
+    succeeded refunds read here cannot change before this one is inserted: however many
+    requests run at once, they never exceed the payment's amount.
+    """
+    if user is not None and not can(user, Action.REFUND_PAYMENT):
+        raise PaymentForbidden(denial_message(Action.REFUND_PAYMENT))
+    with transaction.atomic():
+        payment = lock_payment(payment_id)
+        reserved = sum(
+            payment.refunds.filter(status__in=RESERVING_STATES).values_list("amount", flat=True)
+        )
+        refusal = refund_refusal(
+            payment_status=payment.status,
+            payment_amount=payment.amount,
+            reserved=reserved,
+            amount=data.amount,
+            money=lambda minor: format_money(minor, payment.currency),
+        )
+        if refusal is not None:
+            error = (
+                RefundNotAllowed
+                if refusal.code == "refund_not_allowed"
+                else RefundExceedsRefundable
+            )
+            raise error(
+                refusal.message,
+                fields={
+                    "amount" if error is RefundExceedsRefundable else "payment_id": [
+                        refusal.message
+                    ]
+                },
+                payment_status=payment.status,
+                refundable_amount=max(0, payment.amount - reserved)
+                if payment.status == PaymentStatus.SUCCEEDED
+                else 0,
+            )
+        now = timezone.now()
+        refund = Refund(
+            payment=payment,
+            amount=data.amount,
+            currency=payment.currency,
+            reason=data.reason,
+            created_by=user,
+            created_at=now,
+            status_changed_at=now,
+        )
+        refund.full_clean(exclude=["status", "payment"])
+        refund.save()
+        RefundEvent.objects.create(
+            refund=refund,
+            from_status="",
+            to_status=RefundStatus.PENDING,
+            actor=user,
+            actor_name=_actor_name(user),
+            reason=data.reason,
+            request_id=current_request_id(),
+            created_at=now,
+        )
+        _refund_stream_event(refund, payment, when=now)
+        refund_ref, payment_ref = refund.public_id, payment.public_id
+        transaction.on_commit(lambda: metrics.REFUNDS.labels("pending").inc())
+        transaction.on_commit(lambda: _tell_processor(payment_ref, refund_ref))
+    return refund
+
+
+def _tell_processor(payment_ref: str, refund_ref: str) -> None:
+    # The processor learns of the refund after it is committed; its answer comes by webhook.
+    from payments import processor
+
+    processor.request_refund(payment_ref=payment_ref, refund_ref=refund_ref)
+
+
+def refund_apply(
+    *, refund: Refund, payment: Payment, to: str, actor_name: str, reason: str, failure_code=""
+) -> Refund:
+    """Move a pending refund to succeeded or failed. Call holding the payment's lock."""
+    source = refund.status
+    if to == RefundStatus.SUCCEEDED:
+        refund.succeed()
+    else:
+        refund.fail(code=failure_code or "unspecified")
+    now = timezone.now()
+    refund.status_changed_at = now
+    refund.save(update_fields=["status", "status_changed_at", "failure_code"])
+    RefundEvent.objects.create(
+        refund=refund,
+        from_status=source,
+        to_status=to,
+        actor_name=actor_name,
+        reason=reason,
+        failure_code=refund.failure_code if to == RefundStatus.FAILED else "",
+        request_id=current_request_id(),
+        created_at=now,
+    )
+    _refund_stream_event(refund, payment, when=now)
+    transaction.on_commit(lambda: metrics.REFUNDS.labels(to).inc())
+    return refund
+
+
+def refund_create_idempotent(
+    *, user, idempotency_key, payment_id: str, data: RefundInput
+) -> IdempotentOutcome:
+    """Create a refund once per Idempotency-Key (scope ``payments.refund``)."""
+    check_idempotency_key(idempotency_key)
+    if not can(user, Action.REFUND_PAYMENT):
+        raise PaymentForbidden(denial_message(Action.REFUND_PAYMENT))
+
+    def create() -> WorkResult:
+        refund = refund_create(user=user, payment_id=payment_id, data=data)
+        return WorkResult(201, refund_as_json(refund), refund.public_id)
+
+    return idempotent_call(
+        user=user,
+        idempotency_key=idempotency_key,
+        scope="payments.refund",
+        payload={"payment_id": payment_id, **data.__dict__},
         work=create,
     )

@@ -1,15 +1,19 @@
 """Realistic payment lifecycles for `manage.py simulate payments` (the stream issue's command).
 
 Mostly successes; some failures with codes; some that need action first (then go through, or
-are canceled). Every step goes through the real services, so history and stream events are real.
+are canceled). PayFlow's own steps (create, submit, cancel) go through the services; the
+processor's answers come from the simulated processor as signed webhooks (over HTTP from the
+command), possibly late, duplicated and reordered, and are applied by the webhook endpoint.
 """
 
 import random
+import time
 from collections import Counter
 from collections.abc import Callable
 
 from payflow.currencies import CURRENCIES
-from payments.models import PaymentMethod
+from payments import processor
+from payments.models import Payment, PaymentMethod
 from payments.services import PaymentInput, payment_create, payment_transition
 from payments.transitions import FAILURE_CODES, PaymentStatus
 
@@ -85,6 +89,49 @@ def _lifecycle(rng: random.Random, failure_rate: float) -> list[tuple[str, str |
     return [("submitted", None), ("processing", None), ("succeeded", None)]
 
 
+def in_process_transport(raw: bytes, headers: dict) -> int:
+    """Hand the signed delivery to the webhook service without a socket (tests, no server)."""
+    from payments.errors import WebhookRejected
+    from payments.signatures import HEADER
+    from payments.webhooks import webhook_receive
+
+    try:
+        webhook_receive(raw_body=raw, signature_header=headers[HEADER])
+    except WebhookRejected as exc:
+        return exc.status
+    return 200
+
+
+def _play(payment, steps, *, rng, actor, transport, plan, clock) -> None:
+    """PayFlow's steps through the services; the processor's as webhooks, in one batch."""
+    answers = [(target, code) for target, code in steps if target in PROCESSOR_STEPS]
+    ours_before = steps[: steps.index(answers[0])] if answers else steps
+    for target, _ in ours_before:
+        payment_transition(public_id=payment.public_id, to=target, actor=actor)
+    if not answers:
+        return
+    base = clock()
+    events = [
+        processor.event_body(
+            type=f"payment.{target}",
+            payment_ref=payment.public_id,
+            failure_code=code or "",
+            created=base - len(answers) + i,  # strictly ordered, as the processor saw them
+        )
+        for i, (target, code) in enumerate(answers, start=1)
+    ]
+    final_target, final_code = answers[-1]
+    processor.remember(
+        payment_ref=payment.public_id, status=final_target, failure_code=final_code or ""
+    )
+    processor.deliver(events, transport=transport, plan=plan, rng=rng)
+    for target, _ in steps[steps.index(answers[-1]) + 1 :]:  # the operator's cancel, if any
+        payment_transition(public_id=payment.public_id, to=target, actor=actor)
+
+
+PROCESSOR_STEPS = frozenset({"processing", "requires_action", "succeeded", "failed"})
+
+
 def simulate_payments(
     *,
     count: int,
@@ -92,25 +139,27 @@ def simulate_payments(
     failure_rate: float = 0.1,
     actor=None,
     progress: Callable[[int], None] | None = None,
+    transport: processor.Transport | None = None,
+    plan: processor.DeliveryPlan | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> dict:
     """Create ``count`` payments and play each through a lifecycle; return counts by outcome.
 
-    The same seed gives the same payments and outcomes; no seed, a different run each time.
+    ``transport`` carries the processor's signed webhooks (``processor.HttpTransport`` to a
+    running server; by default straight into the webhook service). The same seed gives the
+    same payments and outcomes; no seed, a different run each time.
     """
     check_simulation_options(count=count, seed=seed, failure_rate=failure_rate)
+    plan = plan or processor.DeliveryPlan()
+    plan.check()
     rng = random.Random(seed)
+    transport = transport or in_process_transport
     outcomes: Counter[str] = Counter()
     for _ in range(count):
         payment = payment_create(user=actor, data=_random_input(rng))
-        for target, failure_code in _lifecycle(rng, failure_rate):
-            payment = payment_transition(
-                public_id=payment.public_id,
-                to=target,
-                actor=actor,
-                failure_code=failure_code,
-                reason="Simulated processor answer." if target != "submitted" else "",
-            )
-        outcomes[payment.status] += 1
+        steps = _lifecycle(rng, failure_rate)
+        _play(payment, steps, rng=rng, actor=actor, transport=transport, plan=plan, clock=clock)
+        outcomes[Payment.objects.get(pk=payment.pk).status] += 1
         if progress is not None:
             progress(1)
     return {"created": count, **{state: outcomes[state] for state in PaymentStatus.values}}

@@ -28,6 +28,8 @@ class Action(StrEnum):
     CREATE_PAYMENT = "create_payment"
     TRANSITION_PAYMENT = "transition_payment"
     SIMULATE = "simulate"
+    REFUND_PAYMENT = "refund_payment"
+    VIEW_WEBHOOKS = "view_webhooks"
     RECONCILE_PAYOUT = "reconcile_payout"
     CREATE_PAYOUT = "create_payout"
     USE_CHAOS = "use_chaos"
@@ -39,6 +41,8 @@ REQUIRED_ROLE: dict[Action, Role] = {
     Action.CREATE_PAYMENT: Role.OPERATOR,
     Action.TRANSITION_PAYMENT: Role.OPERATOR,
     Action.SIMULATE: Role.OPERATOR,
+    Action.REFUND_PAYMENT: Role.OPERATOR,
+    Action.VIEW_WEBHOOKS: Role.OPERATOR,
     Action.RECONCILE_PAYOUT: Role.OPERATOR,
     Action.CREATE_PAYOUT: Role.OPERATOR,
     Action.USE_CHAOS: Role.ADMIN,
@@ -50,6 +54,8 @@ _ACTION_PHRASES: dict[Action, str] = {
     Action.CREATE_PAYMENT: "create payments",
     Action.TRANSITION_PAYMENT: "change a payment's status",
     Action.SIMULATE: "run simulations",
+    Action.REFUND_PAYMENT: "refund payments",
+    Action.VIEW_WEBHOOKS: "read the processor's webhook log",
     Action.RECONCILE_PAYOUT: "reconcile payouts",
     Action.CREATE_PAYOUT: "create payout batches",
     Action.USE_CHAOS: "use the chaos controls",

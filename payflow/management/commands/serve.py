@@ -60,6 +60,31 @@ class Command(BaseCommand):
                     ]
                 )
             )
+        if not no_traffic and traffic_rate > 0 and "simulate" in get_commands():
+            # Payments whose processor answers arrive as signed webhooks to this server.
+            children.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "manage.py",
+                        "simulate",
+                        "payments",
+                        "--rate",
+                        str(traffic_rate / 25),
+                        "--duration",
+                        "0",
+                        "--webhook-url",
+                        f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+                        "/webhooks/processor",
+                        "--webhook-delay",
+                        "0.5",
+                        "--duplicate-rate",
+                        "0.1",
+                        "--reorder",
+                        "--quiet",
+                    ]
+                )
+            )
         shown_host = "localhost" if host in {"127.0.0.1", "0.0.0.0"} else host
         self.stdout.write(f"PayFlow on http://{shown_host}:{port}/  (Ctrl+C stops)")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -60,6 +60,19 @@ class Command(BaseCommand):
         parser.add_argument("--batches", type=int, default=5, help="payouts: batches to create")
         parser.add_argument("--items-per-batch", type=int, default=8, help="payouts: items each")
         parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+        parser.add_argument(
+            "--webhook-url",
+            default="",
+            help="payments: where the simulated processor POSTs its signed webhooks "
+            "(default PROCESSOR_WEBHOOK_URL, else http://127.0.0.1:8000/webhooks/processor)",
+        )
+        parser.add_argument("--webhook-delay", type=float, default=0.0, help="payments: s/webhook")
+        parser.add_argument(
+            "--duplicate-rate", type=float, default=0.0, help="payments: share sent twice (0..1)"
+        )
+        parser.add_argument(
+            "--reorder", action="store_true", help="payments: shuffle each payment's webhooks"
+        )
 
     def handle(self, *args, target, **options):
         self.check_options(options)
@@ -119,18 +132,56 @@ class Command(BaseCommand):
 
     def run_payments(self, options, quiet: bool) -> None:
         try:
+            from django.conf import settings
+
+            from payments.processor import DeliveryPlan, HttpTransport
             from payments.simulation import simulate_payments
         except ImportError as exc:
             message = f"payments: the payments simulation is not available ({exc})."
             raise CommandError(message) from exc
+        url = (
+            options["webhook_url"]
+            or settings.PROCESSOR_WEBHOOK_URL
+            or "http://127.0.0.1:8000/webhooks/processor"
+        )
+        plan = DeliveryPlan(
+            delay=options["webhook_delay"],
+            duplicate_rate=options["duplicate_rate"],
+            reorder=options["reorder"],
+            seed=options["seed"],
+        )
+        try:
+            plan.check()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        transport = HttpTransport(url)
+        # Demo traffic (serve): --duration 0 without --count plays one payment per 1/--rate s.
+        forever = options["duration"] == 0 and options["count"] is None and options["rate"] > 0
         count = options["count"] or 20
-        with self.progress_bar(quiet=quiet, total=count, unit="payment") as bar:
-            result = simulate_payments(
-                count=count,
-                seed=options["seed"],
-                failure_rate=options["failure_rate"],
-                actor=None,
-                progress=bar.update,
+        stop = {"now": False}
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+        with self.progress_bar(
+            quiet=quiet, total=None if forever else count, unit="payment"
+        ) as bar:
+            while True:
+                result = simulate_payments(
+                    count=1 if forever else count,
+                    seed=None if forever else options["seed"],
+                    failure_rate=options["failure_rate"],
+                    actor=None,
+                    progress=bar.update,
+                    transport=transport,
+                    plan=plan,
+                )
+                if not forever or stop["now"]:
+                    break
+                time.sleep(1 / options["rate"])
+        refused = [status for status in transport.statuses if status != 200]
+        if refused and not quiet:
+            self.stderr.write(
+                f"payments: {len(refused)} of {len(transport.statuses)} webhooks to {url} were "
+                f"not accepted (statuses {sorted(set(refused))}; 0 = no answer). Is the server "
+                "running with the same PROCESSOR_WEBHOOK_SECRETS?"
             )
         if not quiet:
             self.stdout.write(f"Payments simulated: {result}")
