@@ -41,8 +41,10 @@ def _payments() -> dict:
 
 def _payouts() -> dict:
     from payouts.selectors import payout_attention_summary
+    from reconciliation.selectors import open_exceptions_summary
 
     summary = payout_attention_summary(limit=5)
+    summary["exceptions"] = open_exceptions_summary()
     for batch in summary["batches"]:
         batch["status_label"] = batch["status"].replace("_", " ")
     return summary

@@ -184,6 +184,8 @@ def test_five_minute_demo(
     expect(page.get_by_test_id("countdown")).to_contain_text("Overdue by")
     screenshot("demo-09-payout-timeline-countdown")
     page.get_by_label("Outcome the bank confirmed").select_option("settled")
+    # Recording a reconciliation changes money state, so the page asks first: accept.
+    page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Record reconciliation").click()
     expect(page.get_by_test_id("note-error")).to_contain_text("A note is required")
     screenshot("demo-10-payout-note-required")

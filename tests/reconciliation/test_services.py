@@ -283,3 +283,11 @@ def test_writing_off_an_overdue_item_records_it_failed_after_approval(
     )
     items[0].refresh_from_db()
     assert (items[0].status, items[0].failure_code) == ("failed", "WRITE_OFF")
+
+
+def test_the_overview_shows_open_exceptions_and_links_the_queue(operator, mismatch, client):
+    client.force_login(operator)
+    html = client.get("/?partial=payouts").content.decode()
+    assert 'data-testid="ov-exceptions"' in html
+    assert "open reconciliation exception" in html
+    assert "/reconciliation/exceptions?status=open" in html
