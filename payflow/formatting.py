@@ -255,6 +255,15 @@ STATUS_TONES: dict[str, str] = {
     "declined": "danger",
     "reversed": "danger",
     "disputed": "warn",
+    # processor webhook deliveries
+    "applied": "ok",
+    "duplicate": "info",
+    "ignored": "warn",
+    "rejected": "danger",
+    # bank statement lines and reconciliation exceptions
+    "debit": "muted",
+    "credit": "info",
+    "escalated": "danger",
 }
 
 

@@ -110,6 +110,12 @@ def body_rule(path: str, method: str = "POST") -> BodyRule:
     return BodyRule(settings.PAYFLOW_MAX_BODY_BYTES, multipart=False)
 
 
+# Views that verify their raw bytes themselves: the signed processor webhook must record even
+# a malformed delivery as rejected, so its body's characters are its own check (the size limit
+# still applies here).
+RAW_BODY_PATHS = ("/webhooks/processor",)
+
+
 def _is_api(path: str) -> bool:
     return path.startswith("/api/")
 
@@ -199,10 +205,14 @@ def check_request(request) -> None:
                 f"Send the body as {allowed}, not {content_type or 'an unnamed type'}.",
                 fields={"Content-Type": [f"Use {allowed}."]},
             )
-    if request.method not in WRITE_METHODS:
+    if request.method not in WRITE_METHODS or request.path in RAW_BODY_PATHS:
         return
     try:
         if content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+            if length <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                # Read the raw bytes first, so a view that verifies them (a signed webhook)
+                # can still read request.body after the form was parsed here.
+                request.body  # noqa: B018
             _querydict_problems(request.POST, problems)
         elif content_type == "application/json" or content_type.endswith("+json"):
             try:

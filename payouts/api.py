@@ -12,7 +12,8 @@ from payflow.api import CURRENCY_ENUM, CURSOR_DOC, NON_BLANK_TEXT, needs
 from payflow.exceptions import InvalidInput
 from payflow.export import csv_response
 from payouts import selectors, services
-from payouts.models import BatchStatus, PayoutBatch
+from payouts.models import BatchStatus, PayoutBatch, Rail
+from payouts.settlement import CALENDARS
 
 router = Router(tags=["payouts"])
 
@@ -62,8 +63,8 @@ class ReconciliationIn(Schema):
 
 
 class RecipientIn(Schema):
-    name: str = Field(max_length=120)
-    account: str = Field(max_length=64)
+    name: str = Field(max_length=120, json_schema_extra={"pattern": NON_BLANK_TEXT})
+    account: str = Field(max_length=64, json_schema_extra={"pattern": NON_BLANK_TEXT})
 
 
 class NewItemIn(Schema):
@@ -73,11 +74,11 @@ class NewItemIn(Schema):
 
 
 class BatchIn(Schema):
-    name: str = Field(max_length=120)
-    currency: str = Field(min_length=3, max_length=3)
-    rail: str = Field(max_length=20)
+    name: str = Field(max_length=120, json_schema_extra={"pattern": NON_BLANK_TEXT})
+    currency: str = Field(min_length=3, max_length=3, json_schema_extra=CURRENCY_ENUM)
+    rail: Literal[tuple(Rail.values)]  # type: ignore[valid-type]
     business_days: int = Field(ge=0, le=30)
-    calendar: str | None = Field(None, max_length=10)
+    calendar: Literal[tuple(CALENDARS)] | None = None  # type: ignore[valid-type]
     items: list[NewItemIn] = Field(min_length=1, max_length=services.MAX_ITEMS)
     submit: bool = True
 
