@@ -32,6 +32,7 @@ class ListQuery(Schema):
 
 
 class ItemOutcomeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     id: str = Field(max_length=32)
     outcome: Literal["settled", "failed", "returned"]
     amount: int | None = Field(None, gt=0, le=services.MAX_ITEM_AMOUNT)
@@ -63,17 +64,20 @@ class ReconciliationIn(Schema):
 
 
 class RecipientIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=120, json_schema_extra={"pattern": NON_BLANK_TEXT})
     account: str = Field(max_length=64, json_schema_extra={"pattern": NON_BLANK_TEXT})
 
 
 class NewItemIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     recipient: RecipientIn
     amount: int = Field(gt=0, le=services.MAX_ITEM_AMOUNT)
     reference: str = Field("", max_length=140)
 
 
 class BatchIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=120, json_schema_extra={"pattern": NON_BLANK_TEXT})
     currency: str = Field(min_length=3, max_length=3, json_schema_extra=CURRENCY_ENUM)
     rail: Literal[tuple(Rail.values)]  # type: ignore[valid-type]
@@ -100,6 +104,7 @@ class BatchIn(Schema):
 
 
 class PayAgainIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     account: str | None = Field(None, max_length=64)
     recipient_name: str | None = Field(None, max_length=120)
 
