@@ -1,4 +1,4 @@
-"""The payments JSON API (SPEC section 3): list, read, create (idempotent) and transition."""
+"""The payments JSON API: list, read, create (idempotent) and transition."""
 
 from typing import Annotated, Literal
 

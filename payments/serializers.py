@@ -1,4 +1,4 @@
-"""A payment as JSON (SPEC section 3): the API's answers and the stored idempotent responses."""
+"""A payment as JSON: the API's answers and the stored idempotent responses."""
 
 from payflow.currencies import exponent_of
 from payments.models import Payment, PaymentEvent, Refund

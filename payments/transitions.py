@@ -1,4 +1,4 @@
-"""The payment state machine of SPEC section 3: states, the only legal moves, why not others.
+"""The payment state machine of the contract: states, the only legal moves, why not others.
 
 The model's @transition methods take their sources from ``LEGAL_TRANSITIONS``, so this table
 is the single place the machine is defined. ``blocked_reason`` gives the sentence a person

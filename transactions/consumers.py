@@ -1,4 +1,4 @@
-"""WebSocket endpoint of the live stream: ``/ws/transactions/`` (SPEC section 5).
+"""WebSocket endpoint of the live stream: ``/ws/transactions/``.
 
 The consumer only authenticates, parses the request and pumps ``StreamSession.messages()`` into
 the socket; the session holds the logic shared with SSE. Close codes: 4400 invalid parameter,

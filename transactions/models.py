@@ -61,7 +61,7 @@ class StreamEvent(models.Model):
         return f"event {self.id} {self.kind} {self.status}"
 
     def as_wire(self) -> dict:
-        """The event as SPEC section 5 puts it on the wire."""
+        """The event as the stream protocol puts it on the wire."""
         return {
             "id": self.id,
             "kind": self.kind,

@@ -1,4 +1,4 @@
-"""Every (from, to) pair of states: SPEC's legal moves succeed, every other one changes nothing."""
+"""Every (from, to) pair of states: the legal moves succeed, every other one changes nothing."""
 
 import itertools
 
@@ -10,7 +10,7 @@ from transactions.models import StreamEvent, Transaction
 
 pytestmark = pytest.mark.django_db
 
-SPEC_TABLE = {
+DOCUMENTED_TABLE = {
     "draft": {"submitted", "canceled"},
     "submitted": {"processing", "failed", "canceled"},
     "processing": {"requires_action", "succeeded", "failed"},
@@ -23,7 +23,7 @@ PAIRS = list(itertools.product(ALL_STATES, ALL_STATES))
 
 
 def test_the_transition_table_is_exactly_specs():
-    assert {state: set(targets) for state, targets in LEGAL_TRANSITIONS.items()} == SPEC_TABLE
+    assert {state: set(targets) for state, targets in LEGAL_TRANSITIONS.items()} == DOCUMENTED_TABLE
 
 
 def test_the_model_methods_allow_exactly_specs_moves():
@@ -34,13 +34,13 @@ def test_the_model_methods_allow_exactly_specs_moves():
         for fsm_transition in getattr(Payment, method_name)._django_fsm.transitions.values():
             assert fsm_transition.target == target
             allowed[fsm_transition.source].add(target)
-    assert allowed == SPEC_TABLE
+    assert allowed == DOCUMENTED_TABLE
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS)
 def test_every_blocked_pair_has_a_human_reason(source, target):
     reason = blocked_reason(source, target)
-    if target in SPEC_TABLE[source]:
+    if target in DOCUMENTED_TABLE[source]:
         assert reason is None
     else:
         assert reason
@@ -62,7 +62,7 @@ def test_transition_pair_through_the_api(source, target, payment_factory, operat
     )
 
     after = Payment.objects.get(pk=payment.pk)
-    if target in SPEC_TABLE[source]:
+    if target in DOCUMENTED_TABLE[source]:
         assert response.status_code == 200, response.json()
         assert response.json()["status"] == target
         assert after.status == target
@@ -80,7 +80,7 @@ def test_transition_pair_through_the_api(source, target, payment_factory, operat
         assert body["code"] == "illegal_transition"
         assert body["from"] == source
         assert body["to"] == target
-        assert set(body["allowed"]) == SPEC_TABLE[source]
+        assert set(body["allowed"]) == DOCUMENTED_TABLE[source]
         assert body["reason"] == blocked_reason(source, target)
         assert set(body) >= {"code", "message", "fields"}
         assert (after.status, after.version, after.updated_at) == (
