@@ -15,6 +15,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from payflow.accounts.roles import Action
 from payflow.currencies import CURRENCY_CHOICES, format_money
+from payflow.models import AppendOnlyModel
 from payments.transitions import (
     LEGAL_TRANSITIONS,
     PROCESSOR_TARGETS,
@@ -177,11 +178,7 @@ TRANSITION_METHODS: dict[str, str] = {
 }
 
 
-class AppendOnlyError(Exception):
-    pass
-
-
-class PaymentEvent(models.Model):
+class PaymentEvent(AppendOnlyModel):
     """One row per status change (and one for the creation): who, when, why. Never edited."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events")
@@ -209,14 +206,6 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.from_status or '∅'} -> {self.to_status}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError("Payment history is append-only; rows are never changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Payment history is append-only; rows are never deleted.")
 
 
 # --- refunds -----------------------------------------------------------------------------------
@@ -284,7 +273,7 @@ class Refund(ConcurrentTransitionMixin, models.Model):
         self.failure_code = code
 
 
-class RefundEvent(models.Model):
+class RefundEvent(AppendOnlyModel):
     """One row per refund status change (and its creation). Never edited."""
 
     refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="events")
@@ -304,14 +293,6 @@ class RefundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refund_id}: {self.from_status or '∅'} -> {self.to_status}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError("Refund history is append-only; rows are never changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Refund history is append-only; rows are never deleted.")
 
 
 # --- the processor's webhooks --------------------------------------------------------------------

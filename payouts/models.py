@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from payflow.models import AppendOnlyModel
 from payouts.settlement import CALENDAR_CHOICES, CalendarRules, parse_time_zone
 from payouts.transitions import BATCH_TRANSITIONS, BatchStatus, ItemStatus, sources_of
 
@@ -41,21 +42,6 @@ RAIL_CALENDARS = {
     Rail.FASTER_PAYMENTS: "UK",
     Rail.BACS: "UK",
 }
-
-
-class AppendOnlyModel(models.Model):
-    """History is never edited: saving an existing row or deleting one is refused."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise ValueError(f"{type(self).__name__} rows are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError(f"{type(self).__name__} rows are append-only.")
 
 
 class PayoutBatch(ConcurrentTransitionMixin, models.Model):

@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from payflow.models import AppendOnlyModel
+
 
 def new_statement_id() -> str:
     return "bst_" + secrets.token_hex(10)
@@ -36,21 +38,6 @@ def new_resolution_id() -> str:
 
 def new_approval_id() -> str:
     return "apv_" + secrets.token_hex(10)
-
-
-class AppendOnlyModel(models.Model):
-    """History is never edited: saving an existing row or deleting one is refused."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise ValueError(f"{type(self).__name__} rows are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError(f"{type(self).__name__} rows are append-only.")
 
 
 class StatementFormat(models.TextChoices):

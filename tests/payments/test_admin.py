@@ -86,7 +86,7 @@ def test_bulk_cancel_action_reports_refusals(admin_client, payment_factory):
 
 
 def test_history_rows_cannot_be_changed_or_deleted(payment_factory):
-    from payments.models import AppendOnlyError
+    from payflow.models import AppendOnlyError
 
     event = PaymentEvent.objects.filter(payment=payment_factory()).first()
     event.reason = "rewritten"

@@ -221,7 +221,7 @@ def test_list_filters_refunded(operator_api, client, payment_factory):
 
 
 def test_refund_history_is_append_only(operator_api, payment_factory):
-    from payments.models import AppendOnlyError
+    from payflow.models import AppendOnlyError
 
     payment = payment_factory("succeeded")
     refund(operator_api, payment)
