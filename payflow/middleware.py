@@ -22,7 +22,6 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestDataTooBig
@@ -38,7 +37,7 @@ from payflow.exceptions import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from payflow.observability import REQUEST_ID_HEADER
+from payflow.observability import REQUEST_ID_HEADER, SyncAndAsyncMiddleware
 
 _BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -229,33 +228,13 @@ def check_request(request) -> None:
         raise InvalidInput.for_fields(problems)
 
 
-class _EdgeMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-
-class InputGuardMiddleware(_EdgeMiddleware):
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
+class InputGuardMiddleware(SyncAndAsyncMiddleware):
+    def before(self, request):
         try:
             check_request(request)
         except DomainError as exc:
             return error_response(request, exc)
-        return self.get_response(request)
-
-    async def __acall__(self, request):
-        try:
-            check_request(request)
-        except DomainError as exc:
-            return error_response(request, exc)
-        return await self.get_response(request)
+        return None
 
 
 def _remember_outage(sender, request=None, **kwargs):
@@ -269,10 +248,10 @@ def _remember_outage(sender, request=None, **kwargs):
 signals.got_request_exception.connect(_remember_outage, dispatch_uid="payflow-outage")
 
 
-class ServiceUnavailableMiddleware(_EdgeMiddleware):
+class ServiceUnavailableMiddleware(SyncAndAsyncMiddleware):
     """Outermost outage handler: 503 with Retry-After instead of a 500 for a dead dependency."""
 
-    def _finish(self, request, response):
+    def after(self, request, response):
         if response.status_code >= 500 and getattr(request, "_payflow_outage", None):
             replaced = error_response(request, outage_error(request._payflow_outage))
             if response.has_header(REQUEST_ID_HEADER):
@@ -280,26 +259,15 @@ class ServiceUnavailableMiddleware(_EdgeMiddleware):
             return replaced
         return response
 
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
-        return self._finish(request, self.get_response(request))
-
-    async def __acall__(self, request):
-        return self._finish(request, await self.get_response(request))
-
     def process_exception(self, request, exception):
         if is_outage(exception):
             return error_response(request, outage_error(exception))
         return None
 
 
-class PageAccessMiddleware(_EdgeMiddleware):
+class PageAccessMiddleware(SyncAndAsyncMiddleware):
     """Deny by default for pages: a view that declares no access (``@requires``/``@public``)
     is refused to everyone. The API and the admin own their routes (payflow.access)."""
-
-    def __call__(self, request):
-        return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
@@ -313,27 +281,19 @@ class PageAccessMiddleware(_EdgeMiddleware):
         )
 
 
-class PermissionsPolicyMiddleware(_EdgeMiddleware):
+class PermissionsPolicyMiddleware(SyncAndAsyncMiddleware):
     """Turn off the browser features PayFlow never uses (camera, geolocation, payment...)."""
 
-    def _add(self, response):
+    def after(self, request, response):
         response.setdefault("Permissions-Policy", settings.PAYFLOW_PERMISSIONS_POLICY)
         return response
 
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
-        return self._add(self.get_response(request))
 
-    async def __acall__(self, request):
-        return self._add(await self.get_response(request))
-
-
-class StripTrailingSlashMiddleware(_EdgeMiddleware):
+class StripTrailingSlashMiddleware(SyncAndAsyncMiddleware):
     """``/payments/`` (the slash most people type) redirects to the canonical ``/payments``:
     any GET that 404s with a trailing slash whose slash-less form is a route."""
 
-    def _finish(self, request, response):
+    def after(self, request, response):
         path = request.path_info
         if (
             response.status_code == 404
@@ -348,27 +308,11 @@ class StripTrailingSlashMiddleware(_EdgeMiddleware):
             return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
         return response
 
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
-        return self._finish(request, self.get_response(request))
 
-    async def __acall__(self, request):
-        return self._finish(request, await self.get_response(request))
-
-
-class DomainErrorMiddleware(_EdgeMiddleware):
+class DomainErrorMiddleware(SyncAndAsyncMiddleware):
     """Pages (and streams' plain HTTP answers) render a DomainError a view did not handle once:
     the error page with its message for people, the JSON body for clients. The API renders
     its own (payflow.api), in the same shape."""
-
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
-        return self.get_response(request)
-
-    async def __acall__(self, request):
-        return await self.get_response(request)
 
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError):

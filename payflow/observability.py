@@ -35,15 +35,40 @@ def _accept_or_mint_request_id(request) -> str:
 
 class SyncAndAsyncMiddleware:
     """Base for middleware that runs natively on both paths: ``__call__`` for sync requests,
-    ``__acall__`` for async ones, so an async view never pays for a thread hop."""
+    ``__acall__`` for async ones, so an async view never pays for a thread hop.
+
+    A subclass either overrides both, or only says what it does around the view: ``before``
+    (return a response to answer without the view) and ``after`` (return the response).
+    """
 
     sync_capable = True
     async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
             markcoroutinefunction(self)
+
+    def before(self, request):
+        return None
+
+    def after(self, request, response):
+        return response
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        early = self.before(request)
+        if early is not None:
+            return early
+        return self.after(request, self.get_response(request))
+
+    async def __acall__(self, request):
+        early = self.before(request)
+        if early is not None:
+            return early
+        return self.after(request, await self.get_response(request))
 
 
 class RequestIdMiddleware(SyncAndAsyncMiddleware):

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from payflow.observability import SyncAndAsyncMiddleware
+
 
 @lru_cache(maxsize=8)
 def _networks(entries: tuple[str, ...]):
@@ -37,34 +39,14 @@ def client_address(request) -> str:
     return peer
 
 
-class TrustedProxyMiddleware:
+class TrustedProxyMiddleware(SyncAndAsyncMiddleware):
     """Drop X-Forwarded-Proto unless the peer is a trusted proxy, so SECURE_PROXY_SSL_HEADER
     (which Django reads from any client) only believes the proxies."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def _clean(self, request) -> None:
+    def before(self, request):
         if "HTTP_X_FORWARDED_PROTO" in request.META and not is_trusted_proxy(
             request.META.get("REMOTE_ADDR", "")
         ):
             del request.META["HTTP_X_FORWARDED_PROTO"]
             request.__dict__.pop("headers", None)
-
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
-        self._clean(request)
-        return self.get_response(request)
-
-    async def __acall__(self, request):
-        self._clean(request)
-        return await self.get_response(request)
+        return None
