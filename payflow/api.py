@@ -6,6 +6,8 @@ Every error body is ``{"code": ..., "message": ..., "fields": {...}}``: apps rai
 """
 
 import logging
+from datetime import UTC, datetime
+from typing import Annotated
 
 from django.conf import settings
 from django.http import Http404
@@ -13,6 +15,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.http import HttpBearer
 from ninja.utils import check_csrf
+from pydantic import AfterValidator, AwareDatetime
 
 from payflow.accounts.roles import Action, can, denial_message, required_role, role_of
 from payflow.accounts.selectors import bearer_token_from_header, user_for_bearer_token
@@ -221,6 +224,18 @@ TEXT_PATTERN = "^[^\\u0000]*$"
 # Text that must say something: at least one character that is not whitespace.
 NON_BLANK_TEXT = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
+
+def _as_utc(value: datetime) -> datetime:
+    # ISO 8601 admits offsets up to ±23:59 and PostgreSQL only ±15:59, and a date near year 1
+    # or 9999 can leave the calendar once moved to UTC: normalise here, refuse what cannot be.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("Out of range once converted to UTC.") from None
+
+
+# A timezone-aware instant, normalised to UTC before any query sees it.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 
 # Shared parameter documentation for the apps' schemas.
 CURRENCY_ENUM = {"enum": sorted(CURRENCIES)}

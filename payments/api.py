@@ -5,10 +5,10 @@ from typing import Annotated, Literal
 from django.conf import settings
 from django.http import JsonResponse
 from ninja import Field, Header, Query, Router, Schema
-from pydantic import AwareDatetime, ConfigDict, StrictBool, StrictInt, StrictStr
+from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
 
 from payflow.accounts.roles import Action
-from payflow.api import CURRENCY_ENUM, CURSOR_DOC, needs
+from payflow.api import CURRENCY_ENUM, CURSOR_DOC, UtcDatetime, needs
 from payflow.currencies import CURRENCIES, MAX_MINOR_AMOUNT
 from payflow.export import csv_response
 from payments.errors import PaymentInvalid
@@ -91,8 +91,8 @@ class TransitionIn(Schema):
 class PaymentListQuery(Schema):
     status: StatusName | None = None
     currency: str | None = Field(None, max_length=3, json_schema_extra=CURRENCY_ENUM)
-    created_from: AwareDatetime | None = None
-    created_to: AwareDatetime | None = None
+    created_from: UtcDatetime | None = None
+    created_to: UtcDatetime | None = None
     amount_min: int | None = Field(None, ge=0, le=MAX_MINOR_AMOUNT)
     amount_max: int | None = Field(None, ge=0, le=MAX_MINOR_AMOUNT)
     q: str = Field("", max_length=100, description="Payment id prefix or beneficiary name.")

@@ -29,6 +29,13 @@ def _redis_missing() -> str | None:
     return None
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests run last. Playwright's sync API keeps an event loop running in the main
+    thread from its first test to the end of the session, and any later test that calls an
+    async view through Django's sync test client would then fail inside async_to_sync."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 def pytest_runtest_setup(item):
     for marker, missing in (("postgres", _postgres_missing), ("redis", _redis_missing)):
         if item.get_closest_marker(marker) is None:

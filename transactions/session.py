@@ -351,6 +351,12 @@ class StreamSession:
             self._wake.clear()
             chaos = await chaos_settings.get()
             slowed = chaos.stream_slow_consumer_ms
+            # A consumer slowed on purpose stands for a client too slow to carry: it is allowed
+            # no more lag than its queue holds, so drops (counts, warnings, resume) show within
+            # seconds at demo rates instead of after STREAM_BACKLOG_MAX_EVENTS ids.
+            self.backlog_max = (
+                self.buffer.capacity if slowed else settings.STREAM_BACKLOG_MAX_EVENTS
+            )
             message = await self._next_message(
                 SLOW_CONSUMER_FRAME_EVENTS if slowed else MAX_FRAME_EVENTS
             )

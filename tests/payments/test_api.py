@@ -475,6 +475,20 @@ def test_list_by_created_range(payment_factory, operator_api):
     assert [p["id"] for p in items] == [new.public_id]
 
 
+def test_list_accepts_any_valid_utc_offset(payment_factory, operator_api):
+    # +20:19 is valid ISO 8601 but beyond PostgreSQL's ±15:59: the API converts to UTC first.
+    payment = payment_factory()
+    response = operator_api.get("/api/v1/payments?created_from=0895-03-05T07:37:15%2B20:19")
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json()["items"]] == [payment.public_id]
+
+
+def test_list_refuses_an_instant_that_leaves_the_calendar_in_utc(operator_api):
+    response = operator_api.get("/api/v1/payments?created_to=0001-01-01T00:00:00%2B01:00")
+    assert response.status_code == 422
+    assert "created_to" in response.json()["fields"]
+
+
 def test_openapi_documents_the_payments_endpoints(viewer_api):
     spec = viewer_api.get("/api/v1/openapi.json").json()
     assert {
