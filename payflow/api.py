@@ -210,6 +210,10 @@ WRITE_ERRORS = {
     "409": ("conflict and more specific codes", "The resource changed or the move is illegal.")
 }
 
+PRECONDITION_ERRORS = {
+    "412": ("precondition_failed", "If-Match does not match the resource's current ETag.")
+}
+
 
 def _error_response_doc(codes: str, description: str) -> dict:
     return {
@@ -238,6 +242,10 @@ def _as_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 
 # Shared parameter documentation for the apps' schemas.
+IF_MATCH_DOC = (
+    "The ETag of the resource as you last read it; if it changed since, nothing is done and "
+    "the answer is 412 precondition_failed. Optional."
+)
 CURRENCY_ENUM = {"enum": sorted(CURRENCIES)}
 CURSOR_DOC = {
     "pattern": "^[A-Za-z0-9_-]+$",
@@ -300,6 +308,11 @@ class PayFlowAPI(NinjaAPI):
                     errors.update(PATH_ERRORS)
                 if method in {"post", "put", "patch", "delete"}:
                     errors.update(WRITE_ERRORS)
+                if any(
+                    p.get("in") == "header" and p.get("name") == "If-Match"
+                    for p in doc.get("parameters", [])
+                ):
+                    errors.update(PRECONDITION_ERRORS)
                 responses = doc.setdefault("responses", {})
                 for status, (codes, description) in errors.items():
                     responses.setdefault(status, _error_response_doc(codes, description))

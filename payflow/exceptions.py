@@ -69,6 +69,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class PreconditionFailed(DomainError):
+    status = 412
+    code = "precondition_failed"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     code = "payload_too_large"

@@ -3,14 +3,15 @@
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from ninja import Field, Header, Query, Router, Schema
 from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
 
 from payflow.accounts.roles import Action
-from payflow.api import CURRENCY_ENUM, CURSOR_DOC, UtcDatetime, needs
+from payflow.api import CURRENCY_ENUM, CURSOR_DOC, IF_MATCH_DOC, UtcDatetime, needs
 from payflow.currencies import CURRENCIES, MAX_MINOR_AMOUNT
 from payflow.export import csv_response
+from payflow.preconditions import parse_if_match
 from payments.errors import PaymentInvalid
 from payments.models import DeliveryOutcome, SignatureVerdict
 from payments.selectors import (
@@ -20,6 +21,7 @@ from payments.selectors import (
     PaymentFilters,
     known_payment_refs,
     parse_payment_sort,
+    payment_etag,
     payment_export,
     payment_get,
     payment_history,
@@ -157,9 +159,10 @@ def export_payments(request, query: Query[PaymentListQuery]):
     summary="One payment with its history and actions",
     auth=needs(Action.VIEW),
 )
-def get_payment(request, payment_id: str):
+def get_payment(request, response: HttpResponse, payment_id: str):
     payment = payment_get(public_id=payment_id)
     history = payment_history(payment=payment)
+    response["ETag"] = payment_etag(payment=payment)
     return payment_as_json(payment, user=request.auth, history=history)
 
 
@@ -188,7 +191,13 @@ def create_payment(
     summary="Move a payment to another state",
     auth=needs(Action.TRANSITION_PAYMENT),
 )
-def transition_payment(request, payment_id: str, payload: TransitionIn):
+def transition_payment(
+    request,
+    response: HttpResponse,
+    payment_id: str,
+    payload: TransitionIn,
+    if_match: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DOC)] = None,
+):
     payment = payment_transition(
         public_id=payment_id,
         to=payload.to,
@@ -196,7 +205,9 @@ def transition_payment(request, payment_id: str, payload: TransitionIn):
         reason=payload.reason,
         failure_code=payload.failure_code,
         expected_version=payload.expected_version,
+        if_match=parse_if_match(if_match),
     )
+    response["ETag"] = payment_etag(payment=payment)
     return payment_as_json(payment, user=request.auth, history=payment_history(payment=payment))
 
 
@@ -218,12 +229,14 @@ def create_refund(
     payment_id: str,
     payload: RefundIn,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    if_match: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DOC)] = None,
 ):
     outcome = refund_create_idempotent(
         user=request.auth,
         idempotency_key=idempotency_key,
         payment_id=payment_id,
         data=check_refund_input(amount=payload.amount, reason=payload.reason),
+        if_match=parse_if_match(if_match),
     )
     response = JsonResponse(outcome.body, status=outcome.status)
     if outcome.replayed:

@@ -13,12 +13,14 @@ from django.utils import timezone
 
 from payflow.accounts.roles import can, denial_message
 from payflow.pagination import SortSpec, after_cursor, encode_cursor, parse_sort, sorted_page
+from payflow.preconditions import entity_tag
 from payments.errors import PaymentInvalid, PaymentNotFound
 from payments.models import (
     TRANSITION_METHODS,
     Payment,
     PaymentEvent,
     Refund,
+    RefundEvent,
     action_for_target,
 )
 from payments.transitions import (
@@ -336,6 +338,13 @@ def payment_get(*, public_id: str) -> Payment:
             fields={"payment_id": ["No payment has this id."]},
         )
     return payment
+
+
+def payment_etag(*, payment: Payment) -> str:
+    """Changes whenever the payment's representation does: its version moves with every
+    transition, and its refunds' append-only history grows with every refund change."""
+    refund_changes = RefundEvent.objects.filter(refund__payment=payment).count()
+    return entity_tag(payment.version, refund_changes)
 
 
 def payment_refunds(*, payment: Payment) -> list[Refund]:

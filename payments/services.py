@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from payflow import metrics
-from payflow.accounts.roles import Action, can, denial_message
+from payflow.accounts.roles import can, denial_message
 from payflow.currencies import CURRENCIES, format_money
 from payflow.idempotency.services import (
     IdempotentOutcome,
@@ -22,6 +22,7 @@ from payflow.idempotency.services import (
     idempotent_call,
 )
 from payflow.observability import current_request_id
+from payflow.preconditions import IfMatch
 from payments.errors import (
     IllegalTransition,
     PaymentForbidden,
@@ -42,7 +43,7 @@ from payments.models import (
     action_for_target,
 )
 from payments.refund_rules import RESERVING_STATES, refund_refusal
-from payments.selectors import legal_targets, transition_blocked_reason
+from payments.selectors import legal_targets, payment_etag, transition_blocked_reason
 from payments.serializers import payment_as_json, refund_as_json
 from payments.transitions import (
     ALL_STATES,
@@ -134,8 +135,6 @@ def _actor_name(actor) -> str:
 
 def payment_create(*, user, data: PaymentInput) -> Payment:
     """Create a draft (and submit it in the same transaction when ``data.submit``)."""
-    if user is not None and not can(user, Action.CREATE_PAYMENT):
-        raise PaymentForbidden(denial_message(Action.CREATE_PAYMENT))
     with transaction.atomic():
         payment = Payment(
             amount=data.amount,
@@ -218,6 +217,8 @@ def _apply_transition(
             **{"from": source, "to": target, "allowed": legal_targets(payment=payment)},
             reason=blocked,
         )
+    # The edge admits anyone who may change a payment's status; which move is allowed can
+    # depend on the target (processor answers are simulations), and only here is it known.
     if actor is not None and not can(actor, action_for_target(target)):
         raise PaymentForbidden(denial_message(action_for_target(target)))
     reason = reason or DEFAULT_REASONS[target]
@@ -284,6 +285,7 @@ def payment_transition(
     failure_code: str | None = None,
     expected_version: int | None = None,
     actor_name: str | None = None,
+    if_match: IfMatch | None = None,
 ) -> Payment:
     """Move a payment to ``to``; exactly one of several simultaneous conflicting moves wins.
 
@@ -291,7 +293,7 @@ def payment_transition(
     client's copy). Without it, the version read when the request began stands in: a request
     that finds the payment changed once it holds the lock lost a race (transition_conflict).
     ``actor_name`` names a system actor in the history ("processor", "janitor") when
-    ``actor`` is None.
+    ``actor`` is None. ``if_match`` (an API client's If-Match) is compared under the lock.
     """
     target = check_target(to)
     failure_code = check_failure_code(target=target, failure_code=failure_code)
@@ -307,6 +309,8 @@ def payment_transition(
                 f"No payment with id {public_id!r}.",
                 fields={"payment_id": ["No payment has this id."]},
             )
+        if if_match is not None:
+            if_match.require(payment_etag(payment=payment), what="payment")
         if payment.version != expected_version:
             raise TransitionConflict(
                 f"The payment changed while this request was on its way (it is now "
@@ -335,8 +339,6 @@ def payment_create_idempotent(*, user, idempotency_key, data: PaymentInput) -> I
     created and the same key may be used again.
     """
     check_idempotency_key(idempotency_key)
-    if not can(user, Action.CREATE_PAYMENT):
-        raise PaymentForbidden(denial_message(Action.CREATE_PAYMENT))
 
     def create() -> WorkResult:
         payment = payment_create(user=user, data=data)
@@ -410,17 +412,19 @@ def _refund_stream_event(refund: Refund, payment: Payment, *, when) -> None:
     )
 
 
-def refund_create(*, user, payment_id: str, data: RefundInput) -> Refund:
+def refund_create(
+    *, user, payment_id: str, data: RefundInput, if_match: IfMatch | None = None
+) -> Refund:
     """Refund part or all of a succeeded payment; the processor confirms it by webhook.
 
     The payment's row lock serializes refunds of one payment, so the sum of pending and
     succeeded refunds read here cannot change before this one is inserted: however many
     requests run at once, they never exceed the payment's amount.
     """
-    if user is not None and not can(user, Action.REFUND_PAYMENT):
-        raise PaymentForbidden(denial_message(Action.REFUND_PAYMENT))
     with transaction.atomic():
         payment = lock_payment(payment_id)
+        if if_match is not None:
+            if_match.require(payment_etag(payment=payment), what="payment")
         reserved = sum(
             payment.refunds.filter(status__in=RESERVING_STATES).values_list("amount", flat=True)
         )
@@ -513,15 +517,13 @@ def refund_apply(
 
 
 def refund_create_idempotent(
-    *, user, idempotency_key, payment_id: str, data: RefundInput
+    *, user, idempotency_key, payment_id: str, data: RefundInput, if_match: IfMatch | None = None
 ) -> IdempotentOutcome:
     """Create a refund once per Idempotency-Key (scope ``payments.refund``)."""
     check_idempotency_key(idempotency_key)
-    if not can(user, Action.REFUND_PAYMENT):
-        raise PaymentForbidden(denial_message(Action.REFUND_PAYMENT))
 
     def create() -> WorkResult:
-        refund = refund_create(user=user, payment_id=payment_id, data=data)
+        refund = refund_create(user=user, payment_id=payment_id, data=data, if_match=if_match)
         return WorkResult(201, refund_as_json(refund), refund.public_id)
 
     return idempotent_call(

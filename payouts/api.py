@@ -3,14 +3,15 @@ its items and amounts, per-item reconciliations (idempotent) and pay again."""
 
 from typing import Annotated, Literal
 
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from payflow.accounts.roles import Action
-from payflow.api import CURRENCY_ENUM, CURSOR_DOC, NON_BLANK_TEXT, needs
+from payflow.api import CURRENCY_ENUM, CURSOR_DOC, IF_MATCH_DOC, NON_BLANK_TEXT, needs
 from payflow.exceptions import InvalidInput
 from payflow.export import csv_response
+from payflow.preconditions import parse_if_match
 from payouts import selectors, services
 from payouts.models import BatchStatus, PayoutBatch, Rail
 from payouts.settlement import CALENDARS
@@ -257,11 +258,13 @@ def export_payouts(request, query: Query[ListQuery]):
     summary="One payout batch with items, timeline and history",
     auth=needs(Action.VIEW),
 )
-def get_payout(request, batch_id: str):
+def get_payout(request, response: HttpResponse, batch_id: str):
     try:
-        return detail_json(selectors.payout_batch_detail(public_id=batch_id))
+        detail = selectors.payout_batch_detail(public_id=batch_id)
     except PayoutBatch.DoesNotExist:
         raise Http404(f"No payout batch {batch_id}.") from None
+    response["ETag"] = detail.batch.etag()
+    return detail_json(detail)
 
 
 def _keyed_response(outcome) -> JsonResponse:
@@ -309,6 +312,7 @@ def reconcile_payout(
     batch_id: str,
     payload: ReconciliationIn,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    if_match: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DOC)] = None,
 ):
     def render(record) -> dict:
         return {
@@ -338,6 +342,7 @@ def reconcile_payout(
         bank_reference=payload.bank_reference,
         source="api",
         render=render,
+        if_match=parse_if_match(if_match),
     )
     return _keyed_response(outcome)
 
@@ -349,13 +354,19 @@ def reconcile_payout(
     "account",
     auth=needs(Action.RECONCILE_PAYOUT),
 )
-def pay_again(request, item_id: str, payload: PayAgainIn):
+def pay_again(
+    request,
+    item_id: str,
+    payload: PayAgainIn,
+    if_match: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DOC)] = None,
+):
     new_item = services.payout_item_retry(
         item_id=item_id,
         actor=request.auth,
         source="api",
         account_reference=payload.account,
         recipient_name=payload.recipient_name,
+        if_match=parse_if_match(if_match),
     )
     return Status(
         201,

@@ -14,6 +14,7 @@ from django.db import models
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from payflow.models import AppendOnlyModel
+from payflow.preconditions import entity_tag
 from payouts.settlement import CALENDAR_CHOICES, CalendarRules, parse_time_zone
 from payouts.transitions import BATCH_TRANSITIONS, BatchStatus, ItemStatus, sources_of
 
@@ -87,6 +88,12 @@ class PayoutBatch(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.status})"
+
+    def etag(self) -> str:
+        """Changes whenever the batch's representation does: every change to the batch or its
+        items (status, item result, reconciliation, retry) appends to its history."""
+        last_event = self.events.order_by("-id").values_list("id", flat=True).first()
+        return entity_tag(last_event or 0)
 
     @property
     def rules(self) -> CalendarRules:

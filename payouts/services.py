@@ -34,6 +34,7 @@ from payflow.idempotency.services import (
     idempotent_call,
 )
 from payflow.observability import current_request_id
+from payflow.preconditions import IfMatch
 from payouts.models import (
     RAIL_CALENDARS,
     PayoutBatch,
@@ -345,16 +346,21 @@ def _not_found(kind: str, public_id: str, field_name: str) -> PayoutNotFound:
     )
 
 
-def lock_batch_and_items(batch_id: str) -> tuple[PayoutBatch, list[PayoutItem]]:
+def lock_batch_and_items(
+    batch_id: str, *, if_match: IfMatch | None = None
+) -> tuple[PayoutBatch, list[PayoutItem]]:
     """Call inside ``transaction.atomic()``: the batch row, then its items by pk, locked.
 
     The one lock order for payouts (batch before items, items by pk): every writer of items
-    takes it, so concurrent writers queue instead of deadlocking or both winning.
+    takes it, so concurrent writers queue instead of deadlocking or both winning. An API
+    client's ``if_match`` is compared with the batch's ETag once the lock is held.
     """
     try:
         batch = PayoutBatch.objects.select_for_update(of=("self",)).get(public_id=batch_id)
     except PayoutBatch.DoesNotExist:
         raise _not_found("batch", batch_id, "batch_id") from None
+    if if_match is not None:
+        if_match.require(batch.etag(), what="payout batch")
     items = list(
         PayoutItem.objects.select_for_update(of=("self",)).filter(batch=batch).order_by("pk")
     )
@@ -775,6 +781,7 @@ def payout_batch_reconcile(
     actor,
     source: str,
     seen_reconciliation_id: int | None = None,
+    if_match: IfMatch | None = None,
 ) -> Reconciliation:
     """Record what the bank confirmed, item by item; the batch's status follows its items.
 
@@ -794,7 +801,7 @@ def payout_batch_reconcile(
         seen_reconciliation_id = latest_reconciliation_id(batch_id)
     who = _Actor(actor, source)
     with transaction.atomic():
-        batch, locked = lock_batch_and_items(batch_id)
+        batch, locked = lock_batch_and_items(batch_id, if_match=if_match)
         by_id = {item.public_id: item for item in locked}
         for number, result in enumerate(items):
             if result.item_id not in by_id:
@@ -919,6 +926,7 @@ def payout_item_retry(
     source: str,
     account_reference: str | None = None,
     recipient_name: str | None = None,
+    if_match: IfMatch | None = None,
 ) -> PayoutItem:
     """Pay a confirmed failed or returned item again, in a new batch, once.
 
@@ -943,7 +951,7 @@ def payout_item_retry(
         )
         if batch_id is None:
             raise _not_found("item", item_id, "item_id")
-        batch, items = lock_batch_and_items(batch_id)
+        batch, items = lock_batch_and_items(batch_id, if_match=if_match)
         item = next(i for i in items if i.public_id == item_id)
         refusal = retry_refusal(item, batch)
         if refusal:
@@ -1061,6 +1069,7 @@ def payout_batch_reconcile_idempotent(
     bank_reference: str = "",
     source: str,
     render: Callable[[Reconciliation], dict],
+    if_match: IfMatch | None = None,
 ) -> IdempotentOutcome:
     """``payout_batch_reconcile`` once per Idempotency-Key (scope ``payouts.reconcile``): a
     retried reconciliation replays the first answer and records nothing new."""
@@ -1076,6 +1085,7 @@ def payout_batch_reconcile_idempotent(
             bank_reference=bank_reference,
             actor=user,
             source=source,
+            if_match=if_match,
         )
         return WorkResult(201, render(record), str(record.pk))
 
