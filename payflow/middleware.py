@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponsePermanentRedirect
-from django.urls import is_valid_path
+from django.urls import Resolver404, is_valid_path, resolve
 
 from payflow.access import SELF_GOVERNED_NAMESPACES, route_access
 from payflow.errors import error_response, is_outage, outage_error
@@ -109,10 +109,20 @@ def body_rule(path: str, method: str = "POST") -> BodyRule:
     return BodyRule(settings.PAYFLOW_MAX_BODY_BYTES, multipart=False)
 
 
-# Views that verify their raw bytes themselves: the signed processor webhook must record even
-# a malformed delivery as rejected, so its body's characters are its own check (the size limit
-# still applies here).
-RAW_BODY_PATHS = ("/webhooks/processor",)
+def checks_own_body(view):
+    """Mark a view that judges its raw bytes itself (a signed webhook records even a malformed
+    delivery as rejected): the edge leaves its body's characters alone; its size limit and
+    everything else still apply."""
+    view.checks_own_body = True
+    return view
+
+
+def _view_checks_own_body(request) -> bool:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return getattr(match.func, "checks_own_body", False)
 
 
 def _is_api(path: str) -> bool:
@@ -204,7 +214,7 @@ def check_request(request) -> None:
                 f"Send the body as {allowed}, not {content_type or 'an unnamed type'}.",
                 fields={"Content-Type": [f"Use {allowed}."]},
             )
-    if request.method not in WRITE_METHODS or request.path in RAW_BODY_PATHS:
+    if request.method not in WRITE_METHODS or _view_checks_own_body(request):
         return
     try:
         if content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:

@@ -17,6 +17,7 @@ from payflow.currencies import format_money
 from payflow.exceptions import DomainError
 from payflow.idempotency.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from payflow.idempotency.services import idempotency_record
+from payflow.middleware import checks_own_body
 from payments import processor, signatures
 from payments.diagram import lifecycle_diagram
 from payments.errors import (
@@ -263,6 +264,7 @@ def payment_export_page(request):
 
 
 @public
+@checks_own_body
 @csrf_exempt
 def processor_webhook(request):
     """The processor's signed answers: public, because the signature is the authentication."""
