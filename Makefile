@@ -36,7 +36,7 @@ test: $(VENV)/.installed-dev tests/e2e/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -11,11 +11,20 @@ from tests.factories import TEST_PASSWORD
 pytestmark = pytest.mark.django_db
 
 
+def _forget_counters():
+    # Only the throttle's own keys: Redis's clear() is FLUSHDB, which would also wipe what
+    # parallel test workers keep under their own prefixes in the same database.
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("login-failures:*")
+    else:
+        cache.clear()  # the local-memory cache of this process alone
+
+
 @pytest.fixture(autouse=True)
 def fresh_counters():
-    cache.clear()
+    _forget_counters()
     yield
-    cache.clear()
+    _forget_counters()
 
 
 def _login(client, username, password, **extra):
