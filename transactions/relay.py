@@ -10,6 +10,8 @@ Modes (see docs/transactions.md):
   A holder that stops renewing (dead, frozen, partitioned) is replaced once the lease expires;
   the new holder resumes from the persisted high-water mark with a higher fencing token, every
   write of the old one is conditional on its token, and hubs ignore batches from a lower token.
+  A holder that shuts down cleanly (SIGTERM, SIGINT) hands the lease over at exit, recording
+  what it published, so a standby takes over within a second instead of after the lease.
 - Otherwise (in-memory layer, or SQLite): every server process relays for its own clients.
 
 The outbox trap: on PostgreSQL ids are drawn at insert but transactions commit in any order, so
@@ -20,6 +22,7 @@ the stream back; it never loses an event. On SQLite writers are serialized: hole
 """
 
 import asyncio
+import atexit
 import logging
 import os
 import random
@@ -143,6 +146,15 @@ def _pg_connect_kwargs() -> dict:
     kwargs = {key: str(value) for key, value in kwargs.items() if value}
     kwargs["application_name"] = "payflow-stream-relay"
     return kwargs
+
+
+# Ends our lease now (only if it is still ours) and records how far we published, so the next
+# holder starts exactly after it: nothing lost, nothing published twice.
+RELEASE_LEASE_SQL = (
+    "UPDATE transactions_streamrelaystate SET lease_expires_at = now(), "
+    "last_published_id = greatest(last_published_id, %s), updated_at = now() "
+    "WHERE id = 1 AND lease_token = %s AND lease_expires_at > now()"
+)
 
 
 class PostgresOutbox:
@@ -301,6 +313,24 @@ class Relay:
     def start(self) -> None:
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self.run(), name="stream-relay")
+            if self.postgres and self.leader_election:
+                atexit.register(self.hand_over_lease)
+
+    def hand_over_lease(self) -> None:
+        """At interpreter exit (daphne stops its loop on SIGTERM/SIGINT and returns): give the
+        lease up if we still hold it. Runs on its own short connection; the loop is gone."""
+        if not (self.is_publisher and self.token and self.through is not None):
+            return
+        import psycopg
+
+        try:
+            with psycopg.connect(
+                **_pg_connect_kwargs(), autocommit=True, connect_timeout=2
+            ) as conn:
+                conn.execute(RELEASE_LEASE_SQL, [self.through, self.token])
+            logger.info("stream relay: lease %s handed over at id %s", self.token, self.through)
+        except Exception as exc:  # noqa: BLE001 - at exit the lease simply expires instead
+            logger.warning("stream relay: could not hand the lease over: %s", exc)
 
     async def run(self) -> None:
         backoff = Backoff()

@@ -133,3 +133,28 @@ def test_after_an_8_second_relay_stall_a_fast_client_has_dropped_nothing(stream_
     assert fast.event_ids == sent
     for client in clients:
         client.stop()
+
+
+def test_a_holder_that_shuts_down_cleanly_hands_the_lease_over_at_once(stream_server, bearer):
+    # A lease far longer than the test: only the handover can explain a quick takeover.
+    servers = [stream_server(STREAM_LEASE_SECONDS=60) for _ in range(2)]
+    clients = [WebSocketCollector(s, headers=bearer).start().wait_subscribed() for s in servers]
+    before = produce(5)
+    for client in clients:
+        client.wait_for_ids(before)
+    holder, survivor = holder_and_survivor(servers)
+    survivor_client = clients[servers.index(survivor)]
+    token = StreamRelayState.objects.get(pk=1).lease_token
+
+    stopped_at = time.monotonic()
+    holder.stop()  # SIGTERM: daphne stops its loop and the interpreter exits
+    after = produce(5)
+    survivor_client.wait_for_ids(after, timeout=10)
+    took_over_after = time.monotonic() - stopped_at
+
+    state = StreamRelayState.objects.get(pk=1)
+    assert state.holder.endswith(f":{survivor.process.pid}")
+    assert state.lease_token == token + 1
+    assert took_over_after < 10, "well inside the 60 s lease"
+    assert survivor_client.event_ids == before + after  # nothing lost, nothing twice
+    survivor_client.stop()
