@@ -6,22 +6,10 @@ import io
 import pytest
 
 from payments.models import Payment
+from tests.paging import walk
 from tests.payments.factories import make_payment
 
 pytestmark = pytest.mark.django_db
-
-
-def walk(client, url):
-    ids, cursor = [], None
-    while True:
-        sep = "&" if "?" in url else "?"
-        response = client.get(url + (f"{sep}cursor={cursor}" if cursor else ""))
-        assert response.status_code == 200, response.content
-        body = response.json()
-        ids += [item["id"] for item in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            return ids
 
 
 def test_api_sorts_by_amount_both_ways_across_pages(operator, viewer_api):

@@ -7,22 +7,10 @@ import io
 import pytest
 from django.utils import timezone
 
+from tests.paging import walk
 from tests.payouts.factories import make_batch
 
 pytestmark = pytest.mark.django_db
-
-
-def walk(client, url):
-    ids, cursor = [], None
-    while True:
-        sep = "&" if "?" in url else "?"
-        response = client.get(url + (f"{sep}cursor={cursor}" if cursor else ""))
-        assert response.status_code == 200, response.content
-        body = response.json()
-        ids += [item["id"] for item in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            return ids
 
 
 def test_api_sorts_by_expected_settlement_across_pages(viewer_api):

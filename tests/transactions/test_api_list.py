@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.paging import walk
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db
@@ -24,20 +25,6 @@ def txn(**kw):
     }
     values.update(kw)
     return Transaction.objects.create(**values)
-
-
-def walk(client, url):
-    """Follow next_cursor to the end; the ids in order."""
-    ids, cursor = [], None
-    while True:
-        sep = "&" if "?" in url else "?"
-        response = client.get(url + (f"{sep}cursor={cursor}" if cursor else ""))
-        assert response.status_code == 200, response.content
-        body = response.json()
-        ids += [item["id"] for item in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            return ids
 
 
 def test_list_sorts_by_amount_with_stable_pages_across_ties(viewer_api):
