@@ -40,6 +40,19 @@ def after_cursor(queryset: QuerySet, cursor: str, *, time_field: str) -> QuerySe
     )
 
 
+def newest_first_page(queryset: QuerySet, *, time_field: str, cursor: str | None, limit: int):
+    """One page in (time_field DESC, id DESC) order after ``cursor``: (rows, next_cursor or
+    None). ValueError for a cursor this API did not issue."""
+    rows = queryset.order_by(f"-{time_field}", "-id")
+    if cursor:
+        rows = after_cursor(rows, cursor, time_field=time_field)
+    items = list(rows[: limit + 1])
+    if len(items) <= limit:
+        return items, None
+    items = items[:limit]
+    return items, encode_cursor(getattr(items[-1], time_field), items[-1].pk)
+
+
 # --- Sorted keyset pages: any column, then id, in one direction -------------------------------
 #
 # ``?sort=amount`` / ``?sort=-created_at``: the list orders by (column, id), both ascending or

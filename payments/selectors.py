@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from payflow.accounts.roles import can, denial_message
-from payflow.pagination import SortSpec, after_cursor, encode_cursor, parse_sort, sorted_page
+from payflow.pagination import SortSpec, newest_first_page, parse_sort, sorted_page
 from payflow.preconditions import entity_tag
 from payments.errors import PaymentInvalid, PaymentNotFound
 from payments.models import (
@@ -250,24 +250,19 @@ def payment_list(
             message = str(exc).removeprefix("cursor: ")
             raise PaymentInvalid(message, fields={"cursor": [message]}) from None
         return PaymentPage(items=items, next_cursor=next_cursor)
-    qs = (
-        _filtered(filters)
-        .select_related("created_by")
-        .prefetch_related("refunds")
-        .order_by("-created_at", "-id")
-    )
-    if cursor:
-        try:
-            qs = after_cursor(qs, cursor, time_field="created_at")
-        except ValueError:
-            raise PaymentInvalid(
-                "The cursor is not one this API gave out.",
-                fields={"cursor": ["Use the next_cursor value of a previous page, unchanged."]},
-            ) from None
-    rows = list(qs[: limit + 1])
-    items = rows[:limit]
-    next_cursor = encode_cursor(items[-1].created_at, items[-1].pk) if len(rows) > limit else None
+    qs = _filtered(filters).select_related("created_by").prefetch_related("refunds")
+    items, next_cursor = _newest_first(qs, "created_at", cursor, limit)
     return PaymentPage(items=items, next_cursor=next_cursor)
+
+
+def _newest_first(qs: QuerySet, time_field: str, cursor: str | None, limit: int):
+    try:
+        return newest_first_page(qs, time_field=time_field, cursor=cursor, limit=limit)
+    except ValueError:
+        raise PaymentInvalid(
+            "The cursor is not one this API gave out.",
+            fields={"cursor": ["Use the next_cursor value of a previous page, unchanged."]},
+        ) from None
 
 
 PAYMENT_EXPORT_HEADER = [
@@ -434,7 +429,7 @@ def webhook_delivery_list(
     """Every delivery, newest first, keyset-paginated on (received_at, id)."""
     from payments.models import WebhookDelivery
 
-    qs = WebhookDelivery.objects.order_by("-received_at", "-id")
+    qs = WebhookDelivery.objects.all()
     if filters.outcome:
         qs = qs.filter(outcome=filters.outcome)
     if filters.verdict:
@@ -443,17 +438,7 @@ def webhook_delivery_list(
         qs = qs.filter(event_id=filters.event_id)
     if filters.payment_id:
         qs = qs.filter(payment_ref=filters.payment_id)
-    if cursor:
-        try:
-            qs = after_cursor(qs, cursor, time_field="received_at")
-        except ValueError:
-            raise PaymentInvalid(
-                "The cursor is not one this API gave out.",
-                fields={"cursor": ["Use the next_cursor value of a previous page, unchanged."]},
-            ) from None
-    rows = list(qs[: limit + 1])
-    items = rows[:limit]
-    next_cursor = encode_cursor(items[-1].received_at, items[-1].pk) if len(rows) > limit else None
+    items, next_cursor = _newest_first(qs, "received_at", cursor, limit)
     return DeliveryPage(items=items, next_cursor=next_cursor)
 
 

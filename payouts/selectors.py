@@ -16,7 +16,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from payflow.currencies import CURRENCIES, format_amount, format_money
-from payflow.pagination import SortSpec, after_cursor, encode_cursor, parse_sort, sorted_page
+from payflow.pagination import SortSpec, newest_first_page, parse_sort, sorted_page
 from payouts.attention import Attention, ItemTotals, action_required_q, batch_attention
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
 from payouts.services import retry_refusal  # noqa: F401  (views ask why not)
@@ -172,14 +172,10 @@ def payout_batch_list(
         page, next_cursor = sorted_page(
             filtered_batches(filters, now), sort=sort, cursor=cursor, limit=limit
         )
-        more = next_cursor is not None
     else:
-        batches = filtered_batches(filters, now).order_by("-submitted_at", "-id")
-        if cursor:
-            batches = after_cursor(batches, cursor, time_field="submitted_at")
-        page = list(batches[: limit + 1])
-        more, page = len(page) > limit, page[:limit]
-        next_cursor = encode_cursor(page[-1].submitted_at, page[-1].pk) if more and page else None
+        page, next_cursor = newest_first_page(
+            filtered_batches(filters, now), time_field="submitted_at", cursor=cursor, limit=limit
+        )
     totals = item_totals_for([batch.pk for batch in page])
     rows = [
         BatchRow(batch, totals[batch.pk], batch_attention(batch, totals[batch.pk], now))

@@ -11,7 +11,7 @@ from django.db.models import Count, Min, Prefetch, Q
 from django.utils import timezone
 
 from payflow.currencies import CURRENCIES
-from payflow.pagination import after_cursor, encode_cursor
+from payflow.pagination import newest_first_page
 from reconciliation.models import (
     BankStatement,
     ExceptionReason,
@@ -100,16 +100,8 @@ def exception_list(
     """One page of exceptions, newest first. Raises ValueError for a bad cursor."""
     now = timezone.now()
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    rows = (
-        _filtered(filters, now)
-        .select_related("owner", "line", "statement")
-        .order_by("-created_at", "-id")
-    )
-    if cursor:
-        rows = after_cursor(rows, cursor, time_field="created_at")
-    page = list(rows[: limit + 1])
-    more, page = len(page) > limit, page[:limit]
-    next_cursor = encode_cursor(page[-1].created_at, page[-1].pk) if more and page else None
+    rows = _filtered(filters, now).select_related("owner", "line", "statement")
+    page, next_cursor = newest_first_page(rows, time_field="created_at", cursor=cursor, limit=limit)
     return ExceptionPage(page, next_cursor, now)
 
 
