@@ -1,5 +1,7 @@
 """The chaos API: read and change the shared chaos settings (admin role; 404 when disabled)."""
 
+from typing import Literal
+
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
@@ -7,6 +9,12 @@ from chaos.config import REQUEST_KINDS, ChaosSettings, HttpFault, chaos_enabled
 from chaos.presets import PRESETS
 from chaos.selectors import ChaosPanelState, chaos_panel_state
 from chaos.services import (
+    MAX_BURST_MULTIPLIER,
+    MAX_BURST_SECONDS,
+    MAX_FAULTS,
+    MAX_LATENCY_MS,
+    MAX_PATH_PREFIX_LENGTH,
+    MAX_SLOW_CONSUMER_MS,
     ChaosInvalid,
     chaos_preset_apply,
     chaos_publish_if_lost,
@@ -19,25 +27,55 @@ from payflow.exceptions import InvalidInput, NotFound
 router = Router(tags=["chaos"])
 
 
+def _bounds(low, high) -> dict:
+    # Stated for the document; chaos_settings_check enforces them and names the field.
+    return {"json_schema_extra": {"minimum": low, "maximum": high}}
+
+
 class HttpFaultIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    path_prefix: str = Field(description="Requests whose path starts with this are affected.")
-    request_kinds: list[str] = Field(
-        default=list(REQUEST_KINDS), description="Any of page, partial (htmx), api."
+    path_prefix: str = Field(
+        description="Requests whose path starts with this are affected.",
+        json_schema_extra={
+            "pattern": "^/[^ \\u0000]*$",
+            "maxLength": MAX_PATH_PREFIX_LENGTH,
+        },
     )
-    latency_ms: int = 0
-    jitter_ms: int = 0
-    error_rate: float = Field(0.0, description="0..1: share answered 500 or 503.")
-    timeout_rate: float = Field(0.0, description="0..1: share that hang, then 504.")
+    request_kinds: list[Literal[REQUEST_KINDS]] = Field(  # type: ignore[valid-type]
+        default=list(REQUEST_KINDS),
+        min_length=1,
+        description="Any of page, partial (htmx), api.",
+    )
+    latency_ms: int = Field(0, **_bounds(0, MAX_LATENCY_MS))
+    jitter_ms: int = Field(0, **_bounds(0, MAX_LATENCY_MS))
+    error_rate: float = Field(0.0, description="Share answered 500 or 503.", **_bounds(0, 1))
+    timeout_rate: float = Field(
+        0.0,
+        description="Share that hang, then 504; with error_rate at most 1 in all.",
+        **_bounds(0, 1),
+    )
+
+
+def _burst_needs_seconds(schema: dict) -> None:
+    # A burst (multiplier above 1) lasts at least a second.
+    schema["anyOf"] = [
+        {"properties": {"stream_burst_multiplier": {"maximum": 1}}},
+        {
+            "required": ["stream_burst_seconds"],
+            "properties": {"stream_burst_seconds": {"minimum": 1}},
+        },
+    ]
 
 
 class ChaosSettingsIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-    http_faults: list[HttpFaultIn] = Field(default_factory=list)
-    stream_disconnect_rate: float = Field(0.0, description="0..1: chance per heartbeat.")
-    stream_burst_multiplier: int = Field(1, description="1 = no burst; >1 starts a burst now.")
-    stream_burst_seconds: int = 0
-    stream_slow_consumer_ms: int = 0
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_burst_needs_seconds)
+    http_faults: list[HttpFaultIn] = Field(default_factory=list, max_length=MAX_FAULTS)
+    stream_disconnect_rate: float = Field(0.0, description="Chance per heartbeat.", **_bounds(0, 1))
+    stream_burst_multiplier: int = Field(
+        1, description="1 = no burst; >1 starts a burst now.", **_bounds(1, MAX_BURST_MULTIPLIER)
+    )
+    stream_burst_seconds: int = Field(0, **_bounds(0, MAX_BURST_SECONDS))
+    stream_slow_consumer_ms: int = Field(0, **_bounds(0, MAX_SLOW_CONSUMER_MS))
 
     def to_settings(self) -> ChaosSettings:
         return ChaosSettings(
@@ -103,6 +141,8 @@ def chaos_get(request):
 @router.put(
     "/chaos",
     summary="Replace the chaos settings (every process sees them within ~1 s)",
+    description="A fault's error_rate and timeout_rate together are at most 1, which JSON "
+    "Schema cannot state: a larger sum is refused with 422 naming timeout_rate.",
     auth=needs(Action.USE_CHAOS),
 )
 def chaos_put(request, payload: ChaosSettingsIn):

@@ -6,6 +6,7 @@ Every error body is ``{"code": ..., "message": ..., "fields": {...}}``: apps rai
 """
 
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -100,7 +101,7 @@ def needs(action: Action) -> RoleRequired:
 def _field_name(loc) -> str:
     parts = [str(part) for part in loc]
     # ninja prefixes locations with the source and the parameter name: body/payload/amount.
-    if parts and parts[0] in {"body", "query", "path", "header", "form", "cookie"}:
+    if parts and parts[0] in {"body", "query", "path", "header", "form", "file", "cookie"}:
         parts = parts[1:]
         if len(parts) > 1:
             parts = parts[1:]
@@ -229,17 +230,22 @@ TEXT_PATTERN = "^[^\\u0000]*$"
 NON_BLANK_TEXT = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
 def _as_utc(value: datetime) -> datetime:
-    # ISO 8601 admits offsets up to ±23:59 and PostgreSQL only ±15:59, and a date near year 1
-    # or 9999 can leave the calendar once moved to UTC: normalise here, refuse what cannot be.
+    # ISO 8601 admits offsets up to ±23:59, so an instant on the calendar's first or last day
+    # can fall outside it once moved to UTC: as a bound it means the calendar's end anyway.
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise ValueError("Out of range once converted to UTC.") from None
+        return EARLIEST if value.year == EARLIEST.year else LATEST
 
 
 # A timezone-aware instant, normalised to UTC before any query sees it.
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+
 
 # Shared parameter documentation for the apps' schemas.
 IF_MATCH_DOC = (
@@ -251,6 +257,29 @@ CURSOR_DOC = {
     "pattern": "^[A-Za-z0-9_-]+$",
     "description": "The next_cursor of the previous page; any other value is refused (422).",
 }
+
+
+# List parameters take "" as "not given": the pages' filter forms (and so their export links)
+# send every field, filled in or not.
+
+
+def sort_choices(names) -> tuple[str, ...]:
+    """Every ``?sort=`` value a list takes: each column, ascending or with '-' descending."""
+    return (*(choice for name in names for choice in (name, f"-{name}")), "")
+
+
+def sort_doc(names, default: str) -> str:
+    return f"{', '.join(names)}; '-' first for descending. Default (or empty) {default}."
+
+
+def list_pattern(item: str, *, max_items: int) -> str:
+    """A regex for up to ``max_items`` comma-separated values, each matching ``item``."""
+    return f"^(?:(?:{item})(?:,(?:{item})){{0,{max_items - 1}}})?$"
+
+
+def enum_list_pattern(values, *, max_items: int) -> str:
+    """``list_pattern`` for a closed set of values (regex-escaped)."""
+    return list_pattern("|".join(re.escape(value) for value in values), max_items=max_items)
 
 
 def _constrain_text(schema) -> None:

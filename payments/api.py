@@ -8,15 +8,26 @@ from ninja import Field, Header, Query, Router, Schema
 from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
 
 from payflow.accounts.roles import Action
-from payflow.api import CURRENCY_ENUM, CURSOR_DOC, IF_MATCH_DOC, UtcDatetime, needs
+from payflow.api import (
+    CURRENCY_ENUM,
+    CURSOR_DOC,
+    IF_MATCH_DOC,
+    NON_BLANK_TEXT,
+    UtcDatetime,
+    needs,
+    sort_choices,
+    sort_doc,
+)
 from payflow.currencies import CURRENCIES, MAX_MINOR_AMOUNT
 from payflow.export import csv_response
 from payflow.preconditions import parse_if_match
 from payments.errors import PaymentInvalid
 from payments.models import DeliveryOutcome, SignatureVerdict
 from payments.selectors import (
+    DEFAULT_PAYMENT_SORT,
     MAX_PAGE_SIZE,
     PAYMENT_EXPORT_HEADER,
+    PAYMENT_SORTS,
     DeliveryFilters,
     PaymentFilters,
     known_payment_refs,
@@ -30,6 +41,7 @@ from payments.selectors import (
 )
 from payments.serializers import delivery_as_json, payment_as_json
 from payments.services import (
+    MAX_REASON_LENGTH,
     PaymentInput,
     check_payment_input,
     check_refund_input,
@@ -37,17 +49,18 @@ from payments.services import (
     payment_transition,
     refund_create_idempotent,
 )
-from payments.transitions import ALL_STATES
+from payments.transitions import ALL_STATES, FAILURE_CODES, PaymentStatus
 
 router = Router(tags=["payments"])
 
 StatusName = Literal[ALL_STATES]  # type: ignore[valid-type]
+PaymentSort = Literal[sort_choices(PAYMENT_SORTS)]  # type: ignore[valid-type]
 
 
 class BeneficiaryIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    name: StrictStr
-    account: StrictStr
+    name: StrictStr = Field(max_length=120, json_schema_extra={"pattern": NON_BLANK_TEXT})
+    account: StrictStr = Field(max_length=64, json_schema_extra={"pattern": NON_BLANK_TEXT})
 
 
 class PaymentCreateIn(Schema):
@@ -65,7 +78,7 @@ class PaymentCreateIn(Schema):
     )
     beneficiary: BeneficiaryIn
     method: Literal["card", "ach", "sepa", "wire"]
-    description: StrictStr = ""
+    description: StrictStr = Field("", max_length=500)
     submit: StrictBool = Field(False, description="Submit in the same transaction.")
 
     def to_input(self) -> PaymentInput:
@@ -80,11 +93,29 @@ class PaymentCreateIn(Schema):
         )
 
 
+def _failure_code_only_when_failed(schema: dict) -> None:
+    # A failure code (other than empty) goes with to=failed alone: one branch per target.
+    others = [state for state in ALL_STATES if state != PaymentStatus.FAILED]
+    schema["oneOf"] = [
+        {"properties": {"to": {"const": PaymentStatus.FAILED}}},
+        {
+            "properties": {
+                "to": {"enum": others},
+                "failure_code": {"anyOf": [{"const": ""}, {"type": "null"}]},
+            }
+        },
+    ]
+
+
 class TransitionIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-    to: StrictStr = Field(description=f"Target state: one of {', '.join(ALL_STATES)}.")
-    reason: StrictStr = ""
-    failure_code: StrictStr | None = Field(None, description="Only with to=failed.")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_failure_code_only_when_failed)
+    to: StatusName = Field(description="The target state.")
+    reason: StrictStr = Field("", max_length=MAX_REASON_LENGTH)
+    failure_code: StrictStr | None = Field(
+        None,
+        description="Only with to=failed (default unspecified).",
+        json_schema_extra={"enum": [*FAILURE_CODES, "", None]},
+    )
     expected_version: StrictInt | None = Field(
         None, description="The version you last saw; a changed payment answers 409 conflict."
     )
@@ -104,12 +135,15 @@ class PaymentListQuery(Schema):
     )
     cursor: str | None = Field(None, max_length=200, json_schema_extra=CURSOR_DOC)
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
-    sort: str | None = Field(
-        None,
-        max_length=40,
-        description="created_at, amount, status, beneficiary, method, "
-        "currency; '-' first for descending. Default -created_at.",
+    sort: PaymentSort | None = Field(
+        None, description=sort_doc(PAYMENT_SORTS, DEFAULT_PAYMENT_SORT)
     )
+
+
+LIST_RULES = (
+    "A crossed range (amount_min above amount_max, created_from after created_to) is "
+    "accepted and matches nothing."
+)
 
 
 def _filters(query: PaymentListQuery) -> PaymentFilters:
@@ -133,7 +167,10 @@ def _filters(query: PaymentListQuery) -> PaymentFilters:
 
 
 @router.get(
-    "/payments", summary="List payments, newest first (cursor pagination)", auth=needs(Action.VIEW)
+    "/payments",
+    summary="List payments, newest first (cursor pagination)",
+    description=LIST_RULES,
+    auth=needs(Action.VIEW),
 )
 def list_payments(request, query: Query[PaymentListQuery]):
     sort = parse_payment_sort(query.sort) if query.sort else None
@@ -145,6 +182,7 @@ def list_payments(request, query: Query[PaymentListQuery]):
 @router.get(
     "/payments/export.csv",
     summary="Every filtered payment as CSV (the list's filters and sort; streamed)",
+    description=LIST_RULES,
     auth=needs(Action.VIEW),
 )
 def export_payments(request, query: Query[PaymentListQuery]):
@@ -189,6 +227,9 @@ def create_payment(
 @router.post(
     "/payments/{payment_id}/transitions",
     summary="Move a payment to another state",
+    description="failure_code goes only with to=failed (the schema's oneOf). Whether the move "
+    "is legal from the payment's current state, and whether expected_version is still the "
+    "payment's version, depend on the payment: refused with 409.",
     auth=needs(Action.TRANSITION_PAYMENT),
 )
 def transition_payment(
@@ -213,14 +254,24 @@ def transition_payment(
 
 class RefundIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    amount: StrictInt = Field(description="Minor units of the payment's currency; at most the "
-                              "refundable amount.")  # fmt: skip
-    reason: StrictStr = Field(description="Why the money goes back (1-500 characters).")
+    amount: StrictInt = Field(
+        gt=0,
+        lt=settings.PAYMENT_AMOUNT_CEILING_MINOR,
+        description="Minor units of the payment's currency; at most the refundable amount.",
+    )
+    reason: StrictStr = Field(
+        max_length=MAX_REASON_LENGTH,
+        description="Why the money goes back.",
+        json_schema_extra={"pattern": NON_BLANK_TEXT},
+    )
 
 
 @router.post(
     "/payments/{payment_id}/refunds",
     summary="Refund part or all of a succeeded payment; needs Idempotency-Key",
+    description="Depends on the payment, so refused with 409: a payment that has not "
+    "succeeded (refund_not_allowed), and an amount above what pending and succeeded refunds "
+    "leave refundable (refund_exceeds_refundable).",
     response={201: dict},
     auth=needs(Action.REFUND_PAYMENT),
 )
@@ -249,7 +300,7 @@ class DeliveryListQuery(Schema):
     signature: Literal[tuple(SignatureVerdict.values)] | None = None  # type: ignore[valid-type]
     event_id: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_]*$")
     payment_id: str = Field("", max_length=32, pattern=r"^[A-Za-z0-9_]*$")
-    cursor: str | None = Field(None, max_length=200)
+    cursor: str | None = Field(None, max_length=200, json_schema_extra=CURSOR_DOC)
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 

@@ -8,7 +8,15 @@ from ninja import Header, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from payflow.accounts.roles import Action
-from payflow.api import CURRENCY_ENUM, CURSOR_DOC, IF_MATCH_DOC, NON_BLANK_TEXT, needs
+from payflow.api import (
+    CURRENCY_ENUM,
+    CURSOR_DOC,
+    IF_MATCH_DOC,
+    NON_BLANK_TEXT,
+    needs,
+    sort_choices,
+    sort_doc,
+)
 from payflow.exceptions import InvalidInput
 from payflow.export import csv_response
 from payflow.preconditions import parse_if_match
@@ -17,6 +25,9 @@ from payouts.models import BatchStatus, PayoutBatch, Rail
 from payouts.settlement import CALENDARS
 
 router = Router(tags=["payouts"])
+
+BatchSort = Literal[sort_choices(selectors.BATCH_SORTS)]  # type: ignore[valid-type]
+LIST_RULES = "settlement_to must be on or after settlement_from (422 otherwise)."
 
 
 class ListQuery(Schema):
@@ -29,7 +40,9 @@ class ListQuery(Schema):
     settlement_to: str | None = Field(None, json_schema_extra={"format": "date"})
     cursor: str | None = Field(None, json_schema_extra=CURSOR_DOC)
     limit: int = Field(selectors.DEFAULT_PAGE_SIZE, ge=1, le=selectors.MAX_PAGE_SIZE)
-    sort: str | None = Field(None, max_length=40)
+    sort: BatchSort | None = Field(
+        None, description=sort_doc(selectors.BATCH_SORTS, selectors.DEFAULT_BATCH_SORT)
+    )
 
 
 class ItemOutcomeIn(Schema):
@@ -41,9 +54,18 @@ class ItemOutcomeIn(Schema):
     reason_code: str = Field("", max_length=40)
 
 
+def _outcome_or_items(schema: dict) -> None:
+    # Nothing to record without a batch outcome or at least one item outcome.
+    schema["anyOf"] = [
+        {"required": ["outcome"]},
+        {"required": ["items"], "properties": {"items": {"minItems": 1}}},
+    ]
+
+
 class ReconciliationIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-    outcome: Literal["settled", "partially_settled", "failed", "returned"] | None = None
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_outcome_or_items)
+    # Left out, not null, when the items say it all: the default is never validated.
+    outcome: Literal["settled", "partially_settled", "failed", "returned"] = None  # type: ignore[assignment]
     note: str = Field(
         max_length=services.NOTE_MAX_LENGTH,
         json_schema_extra={"pattern": NON_BLANK_TEXT, "minLength": 1},
@@ -106,7 +128,12 @@ class BatchIn(Schema):
 
 class PayAgainIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    account: str | None = Field(None, max_length=64)
+    account: str | None = Field(
+        None,
+        max_length=64,
+        description="A corrected account; left out (or null) keeps the original.",
+        json_schema_extra={"pattern": NON_BLANK_TEXT},
+    )
     recipient_name: str | None = Field(None, max_length=120)
 
 
@@ -209,7 +236,10 @@ def detail_json(detail: selectors.BatchDetail) -> dict:
 
 
 @router.get(
-    "/payouts", summary="Payout batches, newest first (cursor pages)", auth=needs(Action.VIEW)
+    "/payouts",
+    summary="Payout batches, newest first (cursor pages)",
+    description=LIST_RULES,
+    auth=needs(Action.VIEW),
 )
 def list_payouts(request, query: Query[ListQuery]):
     filters, errors = selectors.parse_filters(query.dict())
@@ -240,6 +270,7 @@ def _sort(value, errors):
 @router.get(
     "/payouts/export.csv",
     summary="Every filtered payout batch as CSV (the list's filters and sort; streamed)",
+    description=LIST_RULES,
     auth=needs(Action.VIEW),
 )
 def export_payouts(request, query: Query[ListQuery]):
@@ -305,6 +336,11 @@ def create_payout(
     response={201: dict},
     summary="Record what the bank confirmed, per item or for the batch (note and "
     "Idempotency-Key required)",
+    description="Give outcome, or at least one item in items (the schema's anyOf). A failed or "
+    "returned item needs the bank's reason_code unless it already has that outcome with a "
+    "code (a confirmation); each item is named once and must belong to the batch (422). "
+    "Refused with 409 because they depend on the batch: a pending batch, a batch reconciled "
+    "by someone else meanwhile, an outcome the batch's status or its items do not allow.",
     auth=needs(Action.RECONCILE_PAYOUT),
 )
 def reconcile_payout(
@@ -352,6 +388,8 @@ def reconcile_payout(
     response={201: dict},
     summary="Pay a confirmed failed or returned item again (once), optionally to a corrected "
     "account",
+    description="Refused with 409 (retry_not_allowed) when the item's state does not allow "
+    "it, e.g. its failure or return is not confirmed yet, or it was paid again already.",
     auth=needs(Action.RECONCILE_PAYOUT),
 )
 def pay_again(

@@ -6,43 +6,77 @@ from typing import Literal
 
 from django.http import Http404
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from payflow.accounts.roles import Action
-from payflow.api import needs
+from payflow.api import CURSOR_DOC, NON_BLANK_TEXT, needs
+from payflow.currencies import CURRENCIES
 from payflow.exceptions import InvalidInput
 from reconciliation import selectors, services
-from reconciliation.models import BankStatement, ReconciliationException
+from reconciliation.models import BankStatement, ExceptionReason, ReconciliationException
 from reconciliation.presenters import exception_detail_json, exception_json, statement_json
-from reconciliation.statements import MAX_BYTES
+from reconciliation.statements import FORMATS, MAX_BYTES
 
 router = Router(tags=["reconciliation"])
 
 
+# A century of hours: older than anything in the queue, and still a valid instant to subtract.
+MAX_AGE_HOURS = 100 * 366 * 24
+ID_PATTERN = "^[A-Za-z0-9_]+$"
+StatementFormat = Literal[FORMATS]  # type: ignore[valid-type]
+
+
 class ExceptionQuery(Schema):
-    status: str | None = None
-    reason: str | None = None
-    owner: str | None = None
-    currency: str | None = None
-    min_age_hours: str | None = None
-    max_age_hours: str | None = None
-    cursor: str | None = None
+    status: Literal[selectors.STATUS_FILTERS] | None = None  # type: ignore[valid-type]
+    reason: Literal[tuple(ExceptionReason.values)] | None = None  # type: ignore[valid-type]
+    owner: str | None = Field(None, max_length=150, description="'me', 'none' or a username.")
+    currency: Literal[tuple(sorted(CURRENCIES))] | None = None  # type: ignore[valid-type]
+    min_age_hours: int | None = Field(None, ge=0, le=MAX_AGE_HOURS)
+    max_age_hours: int | None = Field(None, ge=0, le=MAX_AGE_HOURS)
+    cursor: str | None = Field(None, json_schema_extra=CURSOR_DOC)
     limit: int = Field(selectors.DEFAULT_PAGE_SIZE, ge=1, le=selectors.MAX_PAGE_SIZE)
 
 
+def _items_only_with_match(schema: dict) -> None:
+    # A match names the items the line pays; the other actions name none.
+    schema["oneOf"] = [
+        {
+            "required": ["items"],
+            "properties": {"action": {"const": "match"}, "items": {"minItems": 1}},
+        },
+        {
+            "properties": {
+                "action": {"enum": ["write_off", "ignore"]},
+                "items": {"anyOf": [{"type": "null"}, {"maxItems": 0}]},
+            }
+        },
+    ]
+
+
 class ResolutionIn(Schema):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_items_only_with_match)
     action: Literal["match", "write_off", "ignore"]
-    note: str = Field(max_length=services.NOTE_MAX_LENGTH)
-    items: list[str] | None = None
+    note: str = Field(
+        max_length=services.NOTE_MAX_LENGTH, json_schema_extra={"pattern": NON_BLANK_TEXT}
+    )
+    items: list[str] | None = Field(
+        None, description="Payout item ids (poi_...); with action=match only."
+    )
 
 
 class ApprovalIn(Schema):
-    resolution: str = Field(max_length=40)
+    model_config = ConfigDict(extra="forbid")
+    resolution: str = Field(max_length=40, json_schema_extra={"pattern": ID_PATTERN})
     note: str = Field("", max_length=services.NOTE_MAX_LENGTH)
 
 
 class AssignmentIn(Schema):
-    owner: str = Field(max_length=150)
+    model_config = ConfigDict(extra="forbid")
+    owner: str = Field(
+        max_length=150,
+        description="'me' or the username of an active operator who can reconcile.",
+        json_schema_extra={"pattern": NON_BLANK_TEXT},
+    )
 
 
 def read_upload(file: UploadedFile | None) -> bytes:
@@ -57,9 +91,13 @@ def read_upload(file: UploadedFile | None) -> bytes:
     "/bank-statements",
     response={200: dict, 201: dict},
     summary="Import a bank statement (camt.053, MT940, BAI2 or CSV) and match it",
+    description="The file must parse as the named format (detected when left out) and its "
+    "balances must add up; otherwise 422 (statement_invalid) names the line at fault.",
     auth=needs(Action.RECONCILE_PAYOUT),
 )
-def import_statement(request, file: File[UploadedFile] = None, format: Form[str | None] = None):
+def import_statement(
+    request, file: File[UploadedFile], format: Form[StatementFormat | None] = None
+):
     result = services.statement_import(
         data=read_upload(file), format=format or None, actor=request.auth
     )
@@ -116,6 +154,11 @@ def get_exception(request, exception_id: str):
     "/reconciliation/exceptions/{exception_id}/resolutions",
     response={201: dict},
     summary="Propose a resolution (note required); match and write_off wait for approval",
+    description="items go with action=match only, and a match names at least one (the "
+    "schema's oneOf). Refused with 409: an exception already resolved or waiting for "
+    "approval, a line already matched. Refused with 422 after reading the exception: a match "
+    "of an exception without a line, unknown items, items in another currency or that do "
+    "not add up to the line, more than one item for a return credit.",
     auth=needs(Action.RECONCILE_PAYOUT),
 )
 def propose_resolution(request, exception_id: str, payload: ResolutionIn):
@@ -151,6 +194,8 @@ def approve_resolution(request, exception_id: str, payload: ApprovalIn):
     "/reconciliation/exceptions/{exception_id}/assignment",
     response={200: dict},
     summary="Give the exception an owner: 'me' or a username",
+    description="A username that names no active operator who can reconcile depends on the "
+    "users, not the input: refused with 409 (unknown_owner), as is a resolved exception.",
     auth=needs(Action.RECONCILE_PAYOUT),
 )
 def assign_exception(request, exception_id: str, payload: AssignmentIn):

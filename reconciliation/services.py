@@ -422,23 +422,28 @@ def _event(exception, kind, actor, detail, now) -> None:
     )
 
 
+def _reconciler(username: str):
+    # Well-formed but naming nobody who may own it: that depends on the users, not the input.
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None or not can(user, Action.RECONCILE_PAYOUT):
+        raise Conflict(
+            f"{username!r} is not an active operator who can reconcile.",
+            fields={"owner": ["Name an active operator who can reconcile, or 'me'."]},
+            code="unknown_owner",
+        )
+    return user
+
+
 def exception_assign(*, exception_id: str, owner: str, actor) -> ReconciliationException:
     """Give the exception an owner: ``"me"`` (the actor) or a username."""
     owner = (owner or "").strip()
     if not owner:
         raise InvalidInput.for_fields({"owner": ["Send 'me' or a username."]})
-    if owner == "me":
-        user = actor
-    else:
-        user = get_user_model().objects.filter(username=owner, is_active=True).first()
-        if user is None or not can(user, Action.RECONCILE_PAYOUT):
-            raise InvalidInput.for_fields(
-                {"owner": [f"{owner!r} is not an active operator who can reconcile."]}
-            )
     with transaction.atomic():
         exception = _locked_exception(exception_id)
         if exception.status == ExceptionStatus.RESOLVED:
             raise Conflict("This exception is resolved; it needs no owner.")
+        user = actor if owner == "me" else _reconciler(owner)
         if exception.owner_id != user.pk:
             exception.owner = user
             exception.save(update_fields=["owner"])

@@ -1,15 +1,18 @@
 """The transactions JSON API: a sorted, cursor-paged list with the live stream's filters, one
 transaction, and a streamed CSV export of every filtered row."""
 
+from typing import Literal
+
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
 from payflow.accounts.roles import Action
-from payflow.api import needs
-from payflow.exceptions import InvalidInput
+from payflow.api import CURSOR_DOC, enum_list_pattern, list_pattern, needs, sort_choices, sort_doc
 from payflow.export import csv_response
 from payflow.formatting import decimal_string, utc_iso
 from transactions import selectors
+from transactions.models import TransactionKind
+from transactions.stream import MAX_EVENT_ID, MAX_FILTER_VALUES
 
 router = Router(tags=["transactions"])
 
@@ -42,30 +45,40 @@ def transaction_as_json(transaction) -> dict:
     }
 
 
-class TransactionFilterParams(Schema):
-    """What the list and export take; documented here, parsed by the stream's one parser."""
+TransactionSort = Literal[sort_choices(selectors.TRANSACTION_SORTS)]  # type: ignore[valid-type]
+REF_PATTERN = "^[A-Za-z0-9_]{0,40}$"
 
-    kind: str | None = Field(None, description="Comma-separated kinds.")
-    status: str | None = Field(None, description="Comma-separated statuses.")
-    currency: str | None = Field(None, description="Comma-separated ISO 4217 codes.")
-    min_amount: str | None = Field(None, description="Minor units.")
-    payment_ref: str | None = None
-    payout_ref: str | None = None
-    sort: str | None = Field(None, description="created_at, amount, status, kind, merchant.")
+
+class TransactionFilterParams(Schema):
+    """What the list and export take, stated exactly; the stream's one parser reads them."""
+
+    kind: str | None = Field(
+        None,
+        description="Comma-separated kinds.",
+        pattern=enum_list_pattern(TransactionKind.values, max_items=MAX_FILTER_VALUES),
+    )
+    status: str | None = Field(
+        None,
+        description="Comma-separated status names (any case).",
+        pattern=list_pattern("[A-Za-z][A-Za-z0-9_]{0,31}", max_items=MAX_FILTER_VALUES),
+    )
+    currency: str | None = Field(
+        None,
+        description="Comma-separated 3-letter ISO 4217 codes (any case).",
+        pattern=list_pattern("[A-Za-z]{3}", max_items=MAX_FILTER_VALUES),
+    )
+    min_amount: int | None = Field(None, ge=0, le=MAX_EVENT_ID, description="Minor units.")
+    payment_ref: str | None = Field(None, pattern=REF_PATTERN)
+    payout_ref: str | None = Field(None, pattern=REF_PATTERN)
+    sort: TransactionSort | None = Field(
+        None,
+        description=sort_doc(selectors.TRANSACTION_SORTS, selectors.DEFAULT_TRANSACTION_SORT),
+    )
 
 
 class TransactionListParams(TransactionFilterParams):
-    cursor: str | None = None
-    limit: str | None = Field(None, description="1 to the page maximum; default 50.")
-
-
-def _limit(request) -> int:
-    raw = (request.GET.get("limit") or "50").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= selectors.MAX_TRANSACTION_PAGE:
-        raise InvalidInput.for_fields(
-            {"limit": [f"A whole number from 1 to {selectors.MAX_TRANSACTION_PAGE}."]}
-        )
-    return int(raw)
+    cursor: str | None = Field(None, json_schema_extra=CURSOR_DOC)
+    limit: int = Field(50, ge=1, le=selectors.MAX_TRANSACTION_PAGE)
 
 
 @router.get(
@@ -75,10 +88,9 @@ def _limit(request) -> int:
     auth=needs(Action.VIEW),
 )
 def list_transactions(request, params: Query[TransactionListParams]):
-    query = selectors.parse_transaction_query(request.GET)
-    limit = _limit(request)
+    query = selectors.parse_transaction_query(params.dict())
     items, next_cursor = selectors.transaction_list(
-        query=query, cursor=request.GET.get("cursor") or None, limit=limit
+        query=query, cursor=params.cursor or None, limit=params.limit
     )
     return {
         "items": [transaction_as_json(t) for t in items],
@@ -93,7 +105,7 @@ def list_transactions(request, params: Query[TransactionListParams]):
     auth=needs(Action.VIEW),
 )
 def export_transactions(request, params: Query[TransactionFilterParams]):
-    query = selectors.parse_transaction_query(request.GET)
+    query = selectors.parse_transaction_query(params.dict())
     total, rows = selectors.transaction_export(query=query)
     return csv_response(
         filename="transactions.csv", header=selectors.EXPORT_HEADER, rows=rows, total=total
