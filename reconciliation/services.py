@@ -139,6 +139,22 @@ def _open_overdue(item_ids: list[str]) -> set[str]:
     return found
 
 
+def _record_in_order(results: list[ItemResult], *, actor, note: str) -> None:
+    """Record bank events in statement order. One item can have two (paid out, then back
+    again), and the payouts writer takes each item once per call: so each call carries the
+    next event of every item that has one, and an item's events land in their order."""
+    waves: list[list[ItemResult]] = []
+    seen: dict[str, int] = {}
+    for result in results:
+        position = seen.get(result.item_id, 0)
+        seen[result.item_id] = position + 1
+        if position == len(waves):
+            waves.append([])
+        waves[position].append(result)
+    for wave in waves:
+        payout_item_results_record(results=wave, actor=actor, source=SOURCE, note=note)
+
+
 def _item_results(match: matching.Match, line) -> list[ItemResult]:
     results = []
     for position, (item_id, amount) in enumerate(zip(match.item_ids, match.amounts, strict=True)):
@@ -228,10 +244,9 @@ def statement_import(*, data: bytes, format: str | None = None, actor) -> Import
         if results:
             try:
                 with transaction.atomic():
-                    payout_item_results_record(
-                        results=results,
+                    _record_in_order(
+                        results,
                         actor=actor,
-                        source=SOURCE,
                         note=f"Bank statement {statement.statement_id} ({statement.public_id})",
                     )
             except IntegrityError:
@@ -648,10 +663,9 @@ def _apply(exception, resolution, actor, now) -> None:
             ItemResult(item_id=exception.item_id, outcome="failed", reason_code=WRITE_OFF_CODE)
         ]
     if results:
-        payout_item_results_record(
-            results=results,
+        _record_in_order(
+            results,
             actor=actor,
-            source=SOURCE,
             note=f"Resolution {resolution.public_id} of {exception.public_id}: {resolution.note}",
         )
 

@@ -115,6 +115,32 @@ def test_a_return_credit_returns_a_settled_item_with_its_reason(operator, batch,
     assert (item.status, item.failure_code) == ("returned", "R03")
 
 
+def test_a_return_of_a_pending_item_settles_it_then_returns_it(operator, batch, items):
+    # The bank paid it out (no debit on record here) and it came back: both are recorded.
+    item = items[1]
+    credit = Entry("credit", money(item.amount), item.public_id, reason="AC04")
+    services.statement_import(data=csv([credit], currency="USD"), actor=operator)
+    item.refresh_from_db()
+    assert (item.status, item.failure_code) == ("returned", "AC04")
+    outcomes = list(item.results.order_by("id").values_list("outcome", flat=True))
+    assert outcomes == ["settled", "returned"]
+
+
+def test_one_statement_with_an_items_debit_and_its_return_records_both_in_order(
+    operator, batch, items
+):
+    item = items[0]
+    lines = [
+        Entry("debit", money(item.amount), item.public_id, value_date=on_time(batch)),
+        Entry("credit", money(item.amount), item.public_id, reason="R03"),
+    ]
+    services.statement_import(data=camt053(lines, currency="USD"), actor=operator)
+    item.refresh_from_db()
+    assert (item.status, item.failure_code) == ("returned", "R03")
+    outcomes = list(item.results.order_by("id").values_list("outcome", flat=True))
+    assert outcomes == ["settled", "returned"]
+
+
 def test_amount_mismatch_becomes_an_exception_and_moves_nothing(operator, batch, items):
     data = csv(
         [Entry("debit", "1.00", items[0].public_id, value_date=on_time(batch))], currency="USD"
@@ -229,10 +255,12 @@ def test_assign_to_me_and_to_an_operator(operator, second_operator, viewer, mism
     )
     mismatch.refresh_from_db()
     assert mismatch.owner == second_operator
-    with pytest.raises(InvalidInput):
+    # A well-formed name of someone who cannot reconcile: the state refuses it, not the input.
+    with pytest.raises(Conflict) as refused:
         services.exception_assign(
             exception_id=mismatch.public_id, owner=viewer.username, actor=operator
         )
+    assert "owner" in refused.value.fields
     assert list(mismatch.events.values_list("kind", flat=True)) == [
         "created",
         "assigned",
