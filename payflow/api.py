@@ -12,17 +12,18 @@ from typing import Annotated
 
 from django.conf import settings
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import Header, NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.http import HttpBearer
 from ninja.utils import check_csrf
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 from payflow.accounts.roles import Action, can, denial_message, required_role, role_of
 from payflow.accounts.selectors import bearer_token_from_header, user_for_bearer_token
 from payflow.currencies import CURRENCIES
 from payflow.errors import is_outage, outage_error
 from payflow.exceptions import DomainError, Forbidden, NotAuthenticated
+from payflow.preconditions import IF_MATCH_PATTERN, MAX_IF_MATCH_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -243,8 +244,21 @@ def _as_utc(value: datetime) -> datetime:
         return EARLIEST if value.year == EARLIEST.year else LATEST
 
 
+# RFC 3339 date-time, as the OpenAPI format states: pydantic alone would also take a number of
+# seconds since 1970 ("-245122542749") or a date without its time.
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339_text(value):
+    if isinstance(value, str) and RFC3339.fullmatch(value):
+        return value
+    if isinstance(value, datetime):
+        return value
+    raise ValueError("Send an RFC 3339 date-time with its offset, e.g. 2026-12-01T09:30:00Z.")
+
+
 # A timezone-aware instant, normalised to UTC before any query sees it.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_as_utc)]
 
 
 # Shared parameter documentation for the apps' schemas.
@@ -252,6 +266,15 @@ IF_MATCH_DOC = (
     "The ETag of the resource as you last read it; if it changed since, nothing is done and "
     "the answer is 412 precondition_failed. Optional."
 )
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description=IF_MATCH_DOC,
+        pattern=IF_MATCH_PATTERN,
+        max_length=MAX_IF_MATCH_LENGTH,
+    ),
+]
 CURRENCY_ENUM = {"enum": sorted(CURRENCIES)}
 CURSOR_DOC = {
     "pattern": "^[A-Za-z0-9_-]+$",
@@ -346,6 +369,8 @@ class PayFlowAPI(NinjaAPI):
                 for status, (codes, description) in errors.items():
                     responses.setdefault(status, _error_response_doc(codes, description))
                 for parameter in doc.get("parameters", []):
+                    if parameter.get("in") == "header":
+                        _not_null(parameter)
                     if parameter.get("in") == "header" and parameter["name"] in REQUIRED_HEADERS:
                         parameter["required"] = True
                         parameter["schema"] = {
@@ -363,6 +388,15 @@ class PayFlowAPI(NinjaAPI):
 
 
 REQUIRED_HEADERS = {"Idempotency-Key"}
+
+
+def _not_null(parameter: dict) -> None:
+    """A header is text or absent, never null: an optional one documents its text alone."""
+    schema = parameter.get("schema", {})
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) == 1 and len(options) < len(schema["anyOf"]):
+        rest = {key: value for key, value in schema.items() if key != "anyOf"}
+        parameter["schema"] = {**rest, **options[0]}
 
 
 def build_api() -> NinjaAPI:

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from payflow.exceptions import InvalidInput, PreconditionFailed
 
 MAX_IF_MATCH_LENGTH = 1024
+# "*", or a comma-separated list of entity tags, each optionally weak: the header's grammar
+# (RFC 9110 8.8.3), with the tag characters printable ASCII other than '"' and ','.
+ETAG_CHARS = r"[\x21\x23-\x2b\x2d-\x7e]*"
+IF_MATCH_PATTERN = rf'^(\*|(W/)?"{ETAG_CHARS}"( *, *(W/)?"{ETAG_CHARS}")*)$'
 
 
 def entity_tag(*parts: object) -> str:

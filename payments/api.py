@@ -11,8 +11,8 @@ from payflow.accounts.roles import Action
 from payflow.api import (
     CURRENCY_ENUM,
     CURSOR_DOC,
-    IF_MATCH_DOC,
     NON_BLANK_TEXT,
+    IfMatchHeader,
     UtcDatetime,
     needs,
     sort_choices,
@@ -121,7 +121,9 @@ class TransitionIn(Schema):
     )
 
 
-class PaymentListQuery(Schema):
+class PaymentFilterQuery(Schema):
+    """The list's filters and sort; the export takes these and nothing else."""
+
     status: StatusName | None = None
     currency: str | None = Field(None, max_length=3, json_schema_extra=CURRENCY_ENUM)
     created_from: UtcDatetime | None = None
@@ -133,11 +135,14 @@ class PaymentListQuery(Schema):
     refunded: bool | None = Field(
         None, description="true: payments with a succeeded refund; false: payments without."
     )
-    cursor: str | None = Field(None, max_length=200, json_schema_extra=CURSOR_DOC)
-    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     sort: PaymentSort | None = Field(
         None, description=sort_doc(PAYMENT_SORTS, DEFAULT_PAYMENT_SORT)
     )
+
+
+class PaymentListQuery(PaymentFilterQuery):
+    cursor: str | None = Field(None, max_length=200, json_schema_extra=CURSOR_DOC)
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
 
 LIST_RULES = (
@@ -146,7 +151,7 @@ LIST_RULES = (
 )
 
 
-def _filters(query: PaymentListQuery) -> PaymentFilters:
+def _filters(query: PaymentFilterQuery) -> PaymentFilters:
     currency = query.currency.upper() if query.currency else None
     if currency and currency not in CURRENCIES:
         raise PaymentInvalid(
@@ -185,7 +190,7 @@ def list_payments(request, query: Query[PaymentListQuery]):
     description=LIST_RULES,
     auth=needs(Action.VIEW),
 )
-def export_payments(request, query: Query[PaymentListQuery]):
+def export_payments(request, query: Query[PaymentFilterQuery]):
     total, rows = payment_export(filters=_filters(query), sort=parse_payment_sort(query.sort))
     return csv_response(
         filename="payments.csv", header=PAYMENT_EXPORT_HEADER, rows=rows, total=total
@@ -237,7 +242,7 @@ def transition_payment(
     response: HttpResponse,
     payment_id: str,
     payload: TransitionIn,
-    if_match: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DOC)] = None,
+    if_match: IfMatchHeader = None,
 ):
     payment = payment_transition(
         public_id=payment_id,
@@ -280,7 +285,7 @@ def create_refund(
     payment_id: str,
     payload: RefundIn,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-    if_match: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DOC)] = None,
+    if_match: IfMatchHeader = None,
 ):
     outcome = refund_create_idempotent(
         user=request.auth,

@@ -11,8 +11,8 @@ from payflow.accounts.roles import Action
 from payflow.api import (
     CURRENCY_ENUM,
     CURSOR_DOC,
-    IF_MATCH_DOC,
     NON_BLANK_TEXT,
+    IfMatchHeader,
     needs,
     sort_choices,
     sort_doc,
@@ -30,19 +30,31 @@ BatchSort = Literal[sort_choices(selectors.BATCH_SORTS)]  # type: ignore[valid-t
 LIST_RULES = "settlement_to must be on or after settlement_from (422 otherwise)."
 
 
-class ListQuery(Schema):
+# A date, or empty for "not given" (the list page's filter form sends its empty fields).
+OPTIONAL_DATE = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}],
+    "description": "YYYY-MM-DD in the bank's calendar; empty means not given.",
+}
+
+
+class FilterQuery(Schema):
+    """The list's filters and sort; the export takes these and nothing else."""
+
     status: str | None = Field(None, json_schema_extra={"enum": list(BatchStatus.values)})
     needs_attention: str | None = Field(
         None, json_schema_extra={"enum": ["", "0", "1", "true", "false", "yes", "no", "on", "off"]}
     )
     currency: str | None = Field(None, json_schema_extra=CURRENCY_ENUM)
-    settlement_from: str | None = Field(None, json_schema_extra={"format": "date"})
-    settlement_to: str | None = Field(None, json_schema_extra={"format": "date"})
-    cursor: str | None = Field(None, json_schema_extra=CURSOR_DOC)
-    limit: int = Field(selectors.DEFAULT_PAGE_SIZE, ge=1, le=selectors.MAX_PAGE_SIZE)
+    settlement_from: str | None = Field(None, json_schema_extra=OPTIONAL_DATE)
+    settlement_to: str | None = Field(None, json_schema_extra=OPTIONAL_DATE)
     sort: BatchSort | None = Field(
         None, description=sort_doc(selectors.BATCH_SORTS, selectors.DEFAULT_BATCH_SORT)
     )
+
+
+class ListQuery(FilterQuery):
+    cursor: str | None = Field(None, json_schema_extra=CURSOR_DOC)
+    limit: int = Field(selectors.DEFAULT_PAGE_SIZE, ge=1, le=selectors.MAX_PAGE_SIZE)
 
 
 class ItemOutcomeIn(Schema):
@@ -273,7 +285,7 @@ def _sort(value, errors):
     description=LIST_RULES,
     auth=needs(Action.VIEW),
 )
-def export_payouts(request, query: Query[ListQuery]):
+def export_payouts(request, query: Query[FilterQuery]):
     filters, errors = selectors.parse_filters(query.dict())
     sort = _sort(query.sort, errors)
     if errors:
@@ -348,7 +360,7 @@ def reconcile_payout(
     batch_id: str,
     payload: ReconciliationIn,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-    if_match: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DOC)] = None,
+    if_match: IfMatchHeader = None,
 ):
     def render(record) -> dict:
         return {
@@ -396,7 +408,7 @@ def pay_again(
     request,
     item_id: str,
     payload: PayAgainIn,
-    if_match: Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_DOC)] = None,
+    if_match: IfMatchHeader = None,
 ):
     new_item = services.payout_item_retry(
         item_id=item_id,

@@ -18,6 +18,11 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.config import SchemathesisConfig
+from schemathesis.config._checks import (
+    NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES,
+    POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES,
+)
 from schemathesis.generation.meta import ParameterLocation
 
 from payflow.accounts.services import api_token_create
@@ -30,11 +35,42 @@ SKIPPED = {"use_after_free", "ensure_resource_availability", "max_response_time"
 ALL_CHECKS = [check for check in CHECKS.get_all() if check.__name__ not in SKIPPED]
 
 
+# Two refusals the checks' default lists leave out: a body over the size limit is refused with
+# 413 however it came to be invalid, and a schema-valid write whose If-Match names a version the
+# resource no longer has is refused with 412, as a changed one is with 409.
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {
+            "negative_data_rejection": {
+                "expected-statuses": [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"]
+            },
+            "positive_data_acceptance": {
+                "expected-statuses": [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "412"]
+            },
+        }
+    }
+)
+
 # A statement the importer reads: the schema can say "a file", not "a balanced camt.053".
 STATEMENT = Path(__file__).parents[1] / "reconciliation/samples/oca-camt053-001.04-chf.xml"
 
 
 SORTED_ONLY = {"GET /api/v1/transactions"}
+
+
+def _integral_floats_as_ints(value) -> None:
+    """In place, so the body stays the generated one."""
+    if isinstance(value, dict):
+        pairs = value.items()
+    elif isinstance(value, list):
+        pairs = enumerate(value)
+    else:
+        return
+    for key, item in list(pairs):
+        if isinstance(item, float) and item.is_integer():
+            value[key] = int(item)
+        else:
+            _integral_floats_as_ints(item)
 
 
 def _honour_what_the_schema_cannot_state(case) -> None:
@@ -48,6 +84,9 @@ def _honour_what_the_schema_cannot_state(case) -> None:
             del query["cursor"]
         else:
             query["cursor"] = encode_cursor(timezone.now(), 10**9)
+    # JSON Schema counts 12.0 as an integer; PayFlow refuses any JSON number written with a
+    # fraction or exponent where it takes an integer (money is never a float).
+    _integral_floats_as_ints(case.body)
     # JSON Schema cannot order two parameters.
     low, high = query.get("settlement_from"), query.get("settlement_to")
     if low and high and low > high:
@@ -68,7 +107,9 @@ def api_schema(db):
     # As Django's test client does: the request cycle must not close the test's connection.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+    yield schemathesis.openapi.from_wsgi(
+        "/api/v1/openapi.json", get_wsgi_application(), config=CONFIG
+    )
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
