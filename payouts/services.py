@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from payflow import metrics
+from payflow.bulk import update_rows
 from payflow.currencies import UnknownCurrency, format_money, get_currency
 from payflow.exceptions import DomainError, NotFound
 from payflow.formatting import plural
@@ -35,6 +36,7 @@ from payflow.idempotency.services import (
 )
 from payflow.observability import current_request_id
 from payflow.preconditions import IfMatch
+from payflow.text_guard import refuse_bad_text
 from payouts.models import (
     RAIL_CALENDARS,
     PayoutBatch,
@@ -163,7 +165,15 @@ def _batch_total(batch: PayoutBatch) -> int:
 
 
 def _event(batch, kind, actor: _Actor, now, *, from_status="", to_status="", reason="", **kw):
-    return PayoutBatchEvent.objects.create(
+    event = _event_row(
+        batch, kind, actor, now, from_status=from_status, to_status=to_status, reason=reason, **kw
+    )
+    event.save()
+    return event
+
+
+def _event_row(batch, kind, actor: _Actor, now, *, from_status="", to_status="", reason="", **kw):
+    return PayoutBatchEvent(
         batch=batch,
         kind=kind,
         from_status=from_status,
@@ -468,8 +478,33 @@ def _apply_result(item, result: ItemResult, *, confirmed: bool, now) -> str:
         item.confirmed_amount = None
     if source_status != result.outcome or item.resolved_at is None:
         item.resolved_at = now
-    item.save()
+    item.updated_at = now
     return source_status
+
+
+# What ``_apply_result`` may change on an item: written for all of a call's items at once.
+APPLIED_ITEM_FIELDS = [
+    "status",
+    "reason_code",
+    "failure_message",
+    "bank_reference",
+    "statement_line_id",
+    "confirmed_at",
+    "confirmed_amount",
+    "resolved_at",
+    "updated_at",
+]
+WRITE_CHUNK = 1000
+
+
+def _write_all(changed: list[PayoutItem], rows: list, events: list) -> None:
+    """Three set-based writes instead of three per item (a statement of 100,000 lines is
+    100,000 results). Bulk writes skip pre_save, so the text backstop is run here."""
+    for row in (*changed, *rows, *events):
+        refuse_bad_text(type(row), row)
+    update_rows(PayoutItem, changed, APPLIED_ITEM_FIELDS)
+    PayoutItemResult.objects.bulk_create(rows, batch_size=WRITE_CHUNK)
+    PayoutBatchEvent.objects.bulk_create(events, batch_size=WRITE_CHUNK)
 
 
 def _settle_batch_status(batch: PayoutBatch, *, who: _Actor, now, reason: str, **move_kw) -> None:
@@ -504,7 +539,7 @@ def _record_results(
     allow_batch_statuses=frozenset(),
 ) -> list[PayoutItem]:
     seen: set[str] = set()
-    written = []
+    written, rows, events = [], [], []
     for number, result in enumerate(results):
         item = items.get(result.item_id)
         _check_result(number, result, item)
@@ -522,38 +557,43 @@ def _record_results(
                 outcome=result.outcome,
             )
         source_status = _apply_result(item, result, confirmed=confirmed, now=now)
-        PayoutItemResult.objects.create(
-            item=item,
-            from_status=source_status,
-            outcome=result.outcome,
-            amount=item.confirmed_amount if confirmed else result.amount,
-            confirmed=confirmed,
-            bank_reference=(result.bank_reference or "").strip(),
-            reason_code=item.reason_code,
-            statement_line_id=result.statement_line_id or "",
-            reconciliation=reconciliation,
-            note=note,
-            actor=who.user,
-            actor_name=who.name,
-            source=who.source,
-            request_id=current_request_id(),
-            created_at=now,
+        rows.append(
+            PayoutItemResult(
+                item=item,
+                from_status=source_status,
+                outcome=result.outcome,
+                amount=item.confirmed_amount if confirmed else result.amount,
+                confirmed=confirmed,
+                bank_reference=(result.bank_reference or "").strip(),
+                reason_code=item.reason_code,
+                statement_line_id=result.statement_line_id or "",
+                reconciliation=reconciliation,
+                note=note,
+                actor=who.user,
+                actor_name=who.name,
+                source=who.source,
+                request_id=current_request_id(),
+                created_at=now,
+            )
         )
         detail = f" ({item.reason_code}" if item.reason_code else ""
         if detail:
             detail += f": {item.failure_message})" if item.failure_message else ")"
         evidence = f", statement line {item.statement_line_id}" if result.statement_line_id else ""
-        _event(
-            batch,
-            PayoutBatchEvent.Kind.ITEM,
-            who,
-            now,
-            from_status=source_status,
-            to_status=result.outcome,
-            reason=f"Item {item.public_id} to {item.recipient_name}: {result.outcome}"
-            f"{detail}{' confirmed' if confirmed else ''}{evidence}.",
+        events.append(
+            _event_row(
+                batch,
+                PayoutBatchEvent.Kind.ITEM,
+                who,
+                now,
+                from_status=source_status,
+                to_status=result.outcome,
+                reason=f"Item {item.public_id} to {item.recipient_name}: {result.outcome}"
+                f"{detail}{' confirmed' if confirmed else ''}{evidence}.",
+            )
         )
         written.append(item)
+    _write_all(written, rows, events)
     return written
 
 
