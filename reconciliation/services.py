@@ -167,6 +167,22 @@ def _item_results(match: matching.Match, line) -> list[ItemResult]:
     return results
 
 
+def _record_item_results(results: list[ItemResult], *, actor, note: str) -> None:
+    """Hand the results to payouts in order. The writer takes each item once per call, so an
+    item both settled and returned here (a payment and its return on one statement, or a return
+    with no settlement on record) goes in successive calls: settled first, then returned."""
+    rounds: list[list[ItemResult]] = []
+    seen: dict[str, int] = {}
+    for result in results:
+        position = seen.get(result.item_id, 0)
+        seen[result.item_id] = position + 1
+        if position == len(rounds):
+            rounds.append([])
+        rounds[position].append(result)
+    for batch in rounds:
+        payout_item_results_record(results=batch, actor=actor, source=SOURCE, note=note)
+
+
 def statement_import(*, data: bytes, format: str | None = None, actor) -> ImportResult:
     """Parse, match and record a bank statement; the same statement again changes nothing.
 
@@ -228,10 +244,9 @@ def statement_import(*, data: bytes, format: str | None = None, actor) -> Import
         if results:
             try:
                 with transaction.atomic():
-                    payout_item_results_record(
-                        results=results,
+                    _record_item_results(
+                        results,
                         actor=actor,
-                        source=SOURCE,
                         note=f"Bank statement {statement.statement_id} ({statement.public_id})",
                     )
             except IntegrityError:
@@ -643,10 +658,9 @@ def _apply(exception, resolution, actor, now) -> None:
             ItemResult(item_id=exception.item_id, outcome="failed", reason_code=WRITE_OFF_CODE)
         ]
     if results:
-        payout_item_results_record(
-            results=results,
+        _record_item_results(
+            results,
             actor=actor,
-            source=SOURCE,
             note=f"Resolution {resolution.public_id} of {exception.public_id}: {resolution.note}",
         )
 

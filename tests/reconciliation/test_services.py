@@ -115,6 +115,34 @@ def test_a_return_credit_returns_a_settled_item_with_its_reason(operator, batch,
     assert (item.status, item.failure_code) == ("returned", "R03")
 
 
+def test_one_statement_can_pay_an_item_and_carry_its_return(operator, batch, items):
+    item = items[0]
+    lines = [
+        Entry("debit", money(item.amount), item.public_id, value_date=on_time(batch)),
+        Entry("credit", money(item.amount), item.public_id, reason="AC04"),
+    ]
+    statement = services.statement_import(data=csv(lines, currency="USD"), actor=operator)
+    assert statement.statement.matched_count == 2
+    item.refresh_from_db()
+    assert (item.status, item.failure_code) == ("returned", "AC04")
+    assert list(item.results.order_by("pk").values_list("outcome", flat=True)) == [
+        "settled",
+        "returned",
+    ]
+
+
+def test_a_return_of_an_item_never_settled_records_it_settled_then_returned(operator, batch, items):
+    item = items[2]
+    credit = Entry("credit", money(item.amount), item.public_id, reason="R03")
+    services.statement_import(data=csv([credit], currency="USD"), actor=operator)
+    item.refresh_from_db()
+    assert (item.status, item.failure_code, item.confirmed_at is not None) == (
+        "returned",
+        "R03",
+        True,
+    )
+
+
 def test_amount_mismatch_becomes_an_exception_and_moves_nothing(operator, batch, items):
     data = csv(
         [Entry("debit", "1.00", items[0].public_id, value_date=on_time(batch))], currency="USD"
