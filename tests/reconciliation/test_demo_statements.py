@@ -1,0 +1,103 @@
+"""The demo bank statements (seed_demo, simulate payouts) parse, add up and import with
+matches, exceptions and returns, in both formats they are written in."""
+
+import io
+import random
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from payouts.demo import seed_demo_data
+from reconciliation import demo, services
+from reconciliation.models import ExceptionReason, Match, MatchOutcome, ReconciliationException
+from reconciliation.statements import parse_statement
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_payouts(operator):
+    seed_demo_data(users={"operator": operator}, rng=random.Random(3), stdout=io.StringIO())
+
+
+def _import(data: bytes, actor):
+    return services.statement_import(data=data, actor=actor)
+
+
+def test_each_statement_is_written_the_same_in_camt053_and_mt940(demo_payouts):
+    made = demo.demo_statements()
+    assert {m.currency for m in made} >= {"USD", "EUR"}
+    for statement in made:
+        parsed = {name: parse_statement(data) for name, data in statement.files.items()}
+        camt, mt = (parsed[n] for n in sorted(parsed))  # .camt053.xml sorts before .mt940
+        assert (camt.format, mt.format) == ("camt053", "mt940")
+        assert camt.statement_id == mt.statement_id == statement.statement.statement_id
+        assert camt.closing_balance == mt.closing_balance == statement.statement.closing_balance
+        shape = lambda s: [  # noqa: E731
+            (x.direction, x.amount, x.end_to_end_id, x.return_reason, x.value_date) for x in s.lines
+        ]
+        assert shape(camt) == shape(mt) == shape(statement.statement)
+
+
+@pytest.mark.parametrize(
+    ("currency", "suffix", "reason"), [("USD", ".camt053.xml", "R03"), ("EUR", ".mt940", "AC04")]
+)
+def test_a_demo_statement_imports_with_a_match_an_exception_and_a_return(
+    demo_payouts, operator, currency, suffix, reason
+):
+    statement = next(m for m in demo.demo_statements() if m.currency == currency)
+    data = next(d for name, d in statement.files.items() if name.endswith(suffix))
+    result = _import(data, operator)
+    imported = result.statement
+    assert not result.duplicate
+    assert imported.line_count == len(statement.statement.lines)
+    assert imported.matched_count >= 2
+    outcomes = set(
+        Match.objects.filter(line__statement=imported).values_list("outcome", "reason_code")
+    )
+    assert (MatchOutcome.SETTLED, "") in outcomes
+    assert (MatchOutcome.RETURNED, reason) in outcomes
+    reasons = set(
+        ReconciliationException.objects.filter(statement=imported).values_list("reason", flat=True)
+    )
+    assert {ExceptionReason.AMOUNT_MISMATCH, ExceptionReason.UNMATCHED_LINE} <= reasons
+    # The same statement in the other format is the same statement: nothing changes.
+    other = next(d for name, d in statement.files.items() if not name.endswith(suffix))
+    assert _import(other, operator).duplicate
+
+
+def test_seed_demo_writes_the_statements_and_says_where(operator, tmp_path, settings):
+    settings.PAYFLOW_DEMO_PASSWORD = "a-test-password"
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    written = sorted(demo.DEMO_STATEMENTS_DIR.iterdir())
+    assert {p.suffix for p in written} == {".xml", ".mt940"}
+    assert str(demo.DEMO_STATEMENTS_DIR) in out.getvalue()
+    for path in written:
+        parse_statement(path.read_bytes())  # balances add up, or this raises
+
+
+def test_simulate_payouts_writes_statements_of_its_batches_that_import(operator, tmp_path):
+    out = io.StringIO()
+    directory = tmp_path / "simulated"
+    call_command(
+        "simulate",
+        "payouts",
+        "--batches",
+        "12",
+        "--seed",
+        "4",
+        "--failure-rate",
+        "0.2",
+        "--statements-dir",
+        str(directory),
+        "--quiet",
+        stdout=out,
+    )
+    written = sorted(Path(directory).glob("*.camt053.xml"))
+    assert written
+    for path in written:
+        result = _import(path.read_bytes(), operator)
+        assert result.statement.matched_count >= 1
+        assert result.statement.exception_count >= 1
