@@ -1,6 +1,8 @@
 """The demo bank statements (seed_demo, simulate payouts) parse, add up and import with
 matches, exceptions and returns, in both formats they are written in."""
 
+import dataclasses
+import datetime as dt
 import io
 import random
 from pathlib import Path
@@ -11,7 +13,13 @@ from django.core.management import call_command
 from payouts.demo import seed_demo_data
 from reconciliation import demo, services
 from reconciliation.models import ExceptionReason, Match, MatchOutcome, ReconciliationException
-from reconciliation.statements import parse_statement
+from reconciliation.statements import (
+    ParsedStatement,
+    StatementInvalid,
+    StatementLine,
+    parse_statement,
+    writers,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +109,52 @@ def test_simulate_payouts_writes_statements_of_its_batches_that_import(operator,
         result = _import(path.read_bytes(), operator)
         assert result.statement.matched_count >= 1
         assert result.statement.exception_count >= 1
+
+
+@pytest.mark.parametrize("currency", ["USD", "JPY", "KWD"])
+def test_the_writers_use_the_currency_exponent_and_round_trip(currency):
+    day = dt.date(2026, 12, 2)
+    lines = [
+        StatementLine(1, "debit", 150_025, currency, day, day, "poi_0a1b2c3d4e5f60718293"),
+        StatementLine(
+            2, "credit", 2_000, currency, day, day, "poi_99aa88bb77cc66dd55ee", return_reason="AC04"
+        ),
+    ]
+    statement = ParsedStatement(
+        "",
+        "PAYFLOW-DEMO-0001",
+        currency,
+        "D26120201050001/00001",
+        1_000_000,
+        1_000_000 - 150_025 + 2_000,
+        day,
+        day,
+        lines,
+    )
+    for data in (
+        writers.camt053(statement, created_at=dt.datetime(2026, 12, 2, 18, tzinfo=dt.UTC)),
+        writers.mt940(statement),
+    ):
+        parsed = parse_statement(data)
+        assert [(x.amount, x.end_to_end_id, x.return_reason) for x in parsed.lines] == [
+            (150_025, "poi_0a1b2c3d4e5f60718293", ""),
+            (2_000, "poi_99aa88bb77cc66dd55ee", "AC04"),
+        ]
+        assert parsed.closing_balance == statement.closing_balance
+
+
+def test_the_writers_refuse_a_statement_whose_balances_do_not_add_up():
+    balanced = _one_line_statement()
+    statement = dataclasses.replace(balanced, closing_balance=balanced.closing_balance + 1)
+    with pytest.raises(StatementInvalid, match="balances do not add up"):
+        writers.camt053(statement, created_at=dt.datetime(2026, 12, 2, tzinfo=dt.UTC))
+    with pytest.raises(StatementInvalid, match="balances do not add up"):
+        writers.mt940(statement)
+
+
+def _one_line_statement() -> ParsedStatement:
+    day = dt.date(2026, 12, 2)
+    line = StatementLine(1, "debit", 500, "EUR", day, day, "poi_0a1b2c3d4e5f60718293")
+    return ParsedStatement(
+        "", "DE89370400440532013000", "EUR", "S1/00001", 1000, 500, day, day, [line]
+    )
