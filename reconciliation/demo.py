@@ -32,6 +32,7 @@ OPENING_MAJOR_UNITS = 250_000
 FEE_MAJOR_UNITS = 15
 RETURN_REASON = {"USD": "R03"}  # an ACH return code for US dollars, ISO 20022 elsewhere
 DEFAULT_RETURN_REASON = "AC04"
+STALE_PATTERN = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[A-Z][A-Z][A-Z]"  # <day>-<currency>
 ACCOUNTS = {
     "EUR": "DE89370400440532013000",
     "GBP": "GB33BUKB20201555555555",
@@ -142,6 +143,12 @@ def write_demo_statements(
     """Write the demo statements; returns the paths written (none when nothing is in flight)."""
     directory = Path(directory or DEMO_STATEMENTS_DIR)
     directory.mkdir(parents=True, exist_ok=True)
+    # Statements of an earlier run would report items since settled: only the latest are kept.
+    for stale in (
+        *directory.glob(STALE_PATTERN + ".camt053.xml"),
+        *directory.glob(STALE_PATTERN + ".mt940"),
+    ):
+        stale.unlink()
     paths = []
     for made in demo_statements(batch_ids=batch_ids):
         for name, content in made.files.items():
