@@ -77,8 +77,12 @@ def test_a_demo_statement_imports_with_a_match_an_exception_and_a_return(
 
 def test_seed_demo_writes_the_statements_and_says_where(operator, tmp_path, settings):
     settings.PAYFLOW_DEMO_PASSWORD = "a-test-password"
+    demo.DEMO_STATEMENTS_DIR.mkdir(parents=True)
+    stale = demo.DEMO_STATEMENTS_DIR / "2020-01-02-USD.mt940"
+    stale.write_bytes(b"an earlier run's statement")
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
+    assert not stale.exists()
     written = sorted(demo.DEMO_STATEMENTS_DIR.iterdir())
     assert {p.suffix for p in written} == {".xml", ".mt940"}
     assert str(demo.DEMO_STATEMENTS_DIR) in out.getvalue()
