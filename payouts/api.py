@@ -4,6 +4,7 @@ its items and amounts, per-item reconciliations (idempotent) and pay again."""
 from typing import Annotated, Literal
 
 from django.http import Http404, HttpResponse, JsonResponse
+from django.urls import reverse
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
@@ -204,7 +205,20 @@ def item_json(view: selectors.ItemView, batch) -> dict:
         "pay_again_refused": view.retry_refusal or None,
         "paid_again_as": view.retried_as,
         "retry_of": view.retry_of,
+        "links": _item_links(item, batch),
     }
+
+
+def _item_links(item, batch) -> dict:
+    links = {
+        "page": reverse("payouts:item", args=[item.public_id]),
+        "payout_batch": f"/api/v1/payouts/{batch.public_id}",
+    }
+    if item.statement_line_id:
+        # The line that confirmed the item (its latest statement result), on its statement.
+        links["statement_line"] = f"/api/v1/bank-statement-lines/{item.statement_line_id}"
+        links["statement_line_page"] = reverse("reconciliation:line", args=[item.statement_line_id])
+    return links
 
 
 def detail_json(detail: selectors.BatchDetail) -> dict:

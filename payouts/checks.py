@@ -1,5 +1,6 @@
 """System check: the payout settlement settings name a real calendar, time zone and cut-off."""
 
+import holidays
 from django.conf import settings
 from django.core.checks import Error, register
 
@@ -28,4 +29,13 @@ def check_payout_settings(app_configs=None, **kwargs):
         parse_cutoff(settings.PAYOUT_CUTOFF)
     except ValueError as exc:
         errors.append(Error(f"PAYOUT_CUTOFF: {exc}", id="payouts.E003"))
+    if "XFED" not in holidays.list_supported_financial():
+        # An older install would fail on the first US settlement date instead of at start-up.
+        errors.append(
+            Error(
+                f"holidays {holidays.__version__} has no Federal Reserve calendar (XFED).",
+                hint="Install requirements.txt (holidays 0.109 or later).",
+                id="payouts.E004",
+            )
+        )
     return errors

@@ -17,32 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 from django.conf import settings
-from holidays.countries import UnitedStates
 
 WEEKEND = {5, 6}  # Saturday, Sunday: no calendar offered here settles on a weekend.
 MAX_BUSINESS_DAYS = 30
-
-
-class FederalReserveHolidays(UnitedStates):
-    """The Federal Reserve Banks' holidays: the eleven US federal holidays, Fed-observed.
-
-    ``holidays.US`` (no subdivision, public category) is exactly the federal set, but it observes
-    a Saturday holiday on the Friday before, while the Fed stays open that Friday. A Sunday
-    holiday is observed on the Monday after, as the Fed does, so those entries stay.
-    """
-
-    def _populate(self, year: int) -> None:
-        super()._populate(year)
-        # Only a Saturday holiday produces a Friday "(observed)" entry (SAT_TO_PREV_FRI).
-        fridays_observed = [
-            day
-            for day in list(self.keys())
-            if day.year == year
-            and day.weekday() == 4
-            and all("(observed" in name for name in self.get_list(day))
-        ]
-        for day in fridays_observed:
-            self.pop(day)
 
 
 @dataclass(frozen=True)
@@ -95,7 +72,9 @@ _EXPAND_LOCK = threading.Lock()
 def _holidays(key: str) -> holidays.HolidayBase:
     years = PRELOADED_YEARS
     if key == "US":
-        return FederalReserveHolidays(language="en_US", years=years)
+        # The Fed's own K.8 schedule: a Sunday holiday is observed on the Monday, a Saturday
+        # one is not moved (the Reserve Banks are open the Friday before).
+        return holidays.financial_holidays("XFED", years=years)
     if key == "TARGET2":
         return holidays.financial_holidays("ECB", years=years)
     if key == "UK":

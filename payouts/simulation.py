@@ -174,4 +174,5 @@ def simulate_payouts(
         "items": len(created) * items_per_batch,
         "by_status": dict(Counter(made.values_list("status", flat=True))),
         "needs_attention": made.filter(action_required_q(timezone.now())).count(),
+        "batch_ids": list(made.values_list("public_id", flat=True)),
     }

@@ -13,8 +13,18 @@ from payflow.api import CURSOR_DOC, NON_BLANK_TEXT, needs
 from payflow.currencies import CURRENCIES
 from payflow.exceptions import InvalidInput
 from reconciliation import selectors, services
-from reconciliation.models import BankStatement, ExceptionReason, ReconciliationException
-from reconciliation.presenters import exception_detail_json, exception_json, statement_json
+from reconciliation.models import (
+    BankStatement,
+    ExceptionReason,
+    ReconciliationException,
+    StatementLine,
+)
+from reconciliation.presenters import (
+    exception_detail_json,
+    exception_json,
+    line_detail_json,
+    statement_json,
+)
 from reconciliation.statements import FORMATS, MAX_BYTES
 
 router = Router(tags=["reconciliation"])
@@ -120,6 +130,26 @@ def get_statement(request, statement_id: str):
 
 
 @router.get(
+    "/bank-statement-lines/{line_id}",
+    summary="One statement line with what it matched (items and their batches) and its exceptions",
+    auth=needs(Action.VIEW),
+)
+def get_statement_line(request, line_id: str):
+    try:
+        line = selectors.line_get(public_id=line_id)
+    except StatementLine.DoesNotExist:
+        raise Http404(f"No statement line {line_id}.") from None
+    batches = selectors.batches_of_items(selectors.matched_item_ids([line]))
+    return line_detail_json(line, selectors.line_match(line), batches)
+
+
+def _detail(exception_id: str, **kwargs) -> dict:
+    exception = selectors.exception_get(public_id=exception_id)
+    batches = selectors.batches_of_items(selectors.exception_item_ids([exception]))
+    return exception_detail_json(exception, batches=batches, **kwargs)
+
+
+@router.get(
     "/reconciliation/exceptions",
     summary="The reconciliation exceptions queue, newest first (cursor pages)",
     auth=needs(Action.VIEW),
@@ -132,8 +162,9 @@ def list_exceptions(request, query: Query[ExceptionQuery]):
         page = selectors.exception_list(filters=filters, cursor=query.cursor, limit=query.limit)
     except ValueError as exc:
         raise InvalidInput(str(exc), fields={"cursor": [str(exc)]}) from exc
+    batches = selectors.batches_of_items(selectors.exception_item_ids(page.rows))
     return {
-        "items": [exception_json(row, page.now) for row in page.rows],
+        "items": [exception_json(row, page.now, batches) for row in page.rows],
         "next_cursor": page.next_cursor,
     }
 
@@ -145,7 +176,7 @@ def list_exceptions(request, query: Query[ExceptionQuery]):
 )
 def get_exception(request, exception_id: str):
     try:
-        return exception_detail_json(selectors.exception_get(public_id=exception_id))
+        return _detail(exception_id)
     except ReconciliationException.DoesNotExist:
         raise Http404(f"No reconciliation exception {exception_id}.") from None
 
@@ -165,12 +196,7 @@ def propose_resolution(request, exception_id: str, payload: ResolutionIn):
     resolution = services.resolution_propose(
         exception_id=exception_id, actor=request.auth, **payload.dict()
     )
-    return Status(
-        201,
-        exception_detail_json(
-            selectors.exception_get(public_id=exception_id), resolution=resolution
-        ),
-    )
+    return Status(201, _detail(exception_id, resolution=resolution))
 
 
 @router.post(
@@ -186,8 +212,7 @@ def approve_resolution(request, exception_id: str, payload: ApprovalIn):
         note=payload.note,
         actor=request.auth,
     )
-    body = exception_detail_json(selectors.exception_get(public_id=exception_id))
-    return Status(201, {**body, "approval": approval.public_id})
+    return Status(201, {**_detail(exception_id), "approval": approval.public_id})
 
 
 @router.post(
@@ -200,4 +225,4 @@ def approve_resolution(request, exception_id: str, payload: ApprovalIn):
 )
 def assign_exception(request, exception_id: str, payload: AssignmentIn):
     services.exception_assign(exception_id=exception_id, owner=payload.owner, actor=request.auth)
-    return exception_detail_json(selectors.exception_get(public_id=exception_id))
+    return _detail(exception_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.urls import reverse
 from django.utils import timezone
 
 from reconciliation.models import BankStatement, ReconciliationException, Resolution
@@ -11,6 +12,33 @@ from reconciliation.models import BankStatement, ReconciliationException, Resolu
 
 def _iso(value):
     return value.isoformat() if value is not None else None
+
+
+API = "/api/v1"
+
+
+def statement_links(statement_id: str) -> dict:
+    return {
+        "self": f"{API}/bank-statements/{statement_id}",
+        "page": reverse("reconciliation:statement", args=[statement_id]),
+    }
+
+
+def line_links(line_id: str) -> dict:
+    """A statement line's addresses; its page is the statement's page at the line."""
+    return {
+        "self": f"{API}/bank-statement-lines/{line_id}",
+        "page": reverse("reconciliation:line", args=[line_id]),
+    }
+
+
+def item_links(item_id: str, batch_id: str | None = None) -> dict:
+    """A payout item's addresses: its page (the batch's page at the item) and its batch."""
+    links = {"page": reverse("payouts:item", args=[item_id])}
+    if batch_id:
+        links["payout_batch"] = f"{API}/payouts/{batch_id}"
+        links["payout_batch_page"] = reverse("payouts:detail", args=[batch_id])
+    return links
 
 
 def statement_json(statement: BankStatement) -> dict:
@@ -27,6 +55,7 @@ def statement_json(statement: BankStatement) -> dict:
         "exceptions": statement.exception_count,
         "imported_by": statement.imported_by_name,
         "created_at": _iso(statement.created_at),
+        "links": statement_links(statement.public_id),
     }
 
 
@@ -47,11 +76,72 @@ def line_json(line) -> dict | None:
         "bank_reference": line.bank_reference,
         "return_reason": line.return_reason or None,
         "details": line.details,
+        "links": {
+            **line_links(line.public_id),
+            "statement": statement_links(line.statement.public_id)["self"],
+        },
     }
 
 
-def exception_json(exception: ReconciliationException, now: dt.datetime | None = None) -> dict:
+def matched_items_json(match, batches: dict[str, str]) -> list[dict]:
+    """What a line's match settled or returned, each item with its links."""
+    return [
+        {
+            "id": matched.item_id,
+            "outcome": matched.outcome,
+            "amount": matched.amount,
+            "payout_batch": batches.get(matched.item_id),
+            "links": item_links(matched.item_id, batches.get(matched.item_id)),
+        }
+        for matched in match.items.all()
+    ]
+
+
+def line_detail_json(line, match, batches: dict[str, str]) -> dict:
+    return {
+        **line_json(line),
+        "match": (
+            {
+                "outcome": match.outcome,
+                "reason_code": match.reason_code or None,
+                "source": match.source,
+                "items": matched_items_json(match, batches),
+            }
+            if match is not None
+            else None
+        ),
+        "exceptions": [
+            {"id": e.public_id, "reason": e.reason, "status": e.status, "links": exception_links(e)}
+            for e in line.exceptions.all()
+        ],
+    }
+
+
+def exception_links(exception: ReconciliationException, batch_id: str | None = None) -> dict:
+    links = {
+        "self": f"{API}/reconciliation/exceptions/{exception.public_id}",
+        "page": reverse("reconciliation:exception", args=[exception.public_id]),
+    }
+    if exception.line_id:
+        line = line_links(exception.line.public_id)
+        links["line"], links["line_page"] = line["self"], line["page"]
+    if exception.item_id:
+        item = item_links(exception.item_id, batch_id)
+        links["item_page"] = item["page"]
+        if batch_id:
+            links["payout_batch"] = item["payout_batch"]
+    return links
+
+
+def exception_json(
+    exception: ReconciliationException,
+    now: dt.datetime | None = None,
+    batches: dict[str, str] | None = None,
+) -> dict:
+    """``batches`` (item id -> batch id) adds the batch links of the exception's item and of its
+    candidates; without it they link to the item's page only."""
     now = now or timezone.now()
+    batches = batches or {}
     return {
         "id": exception.public_id,
         "reason": exception.reason,
@@ -68,6 +158,10 @@ def exception_json(exception: ReconciliationException, now: dt.datetime | None =
         "sla_deadline": _iso(exception.sla_deadline),
         "escalated": exception.is_escalated(now),
         "resolved_at": _iso(exception.resolved_at),
+        "candidate_links": {
+            c: item_links(c, batches.get(c)) for c in exception.candidates if c.startswith("poi_")
+        },
+        "links": exception_links(exception, batches.get(exception.item_id)),
     }
 
 
@@ -100,11 +194,14 @@ def resolution_json(resolution: Resolution) -> dict:
 
 
 def exception_detail_json(
-    exception: ReconciliationException, *, resolution: Resolution | None = None
+    exception: ReconciliationException,
+    *,
+    resolution: Resolution | None = None,
+    batches: dict[str, str] | None = None,
 ) -> dict:
     resolutions = list(exception.resolutions.all())
     body = {
-        **exception_json(exception),
+        **exception_json(exception, batches=batches),
         "line": line_json(exception.line),
         "resolutions": [resolution_json(r) for r in resolutions],
         "approvals": [

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from payflow.currencies import CURRENCIES
 from payflow.pagination import newest_first_page
+from payouts.selectors import items_by_ids
 from reconciliation.models import (
     BankStatement,
     ExceptionReason,
@@ -134,6 +135,29 @@ def statement_lines(*, statement: BankStatement, limit: int = 500) -> list[State
         )
         .order_by("index")[:limit]
     )
+
+
+def line_get(*, public_id: str) -> StatementLine:
+    """One line with its statement, match and exceptions. Raises StatementLine.DoesNotExist."""
+    return (
+        StatementLine.objects.select_related("statement", "match")
+        .prefetch_related("match__items", "exceptions")
+        .get(public_id=public_id)
+    )
+
+
+def batches_of_items(item_ids) -> dict[str, str]:
+    """Item id -> batch id (po_...) for the items payouts knows, through its interface."""
+    ids = sorted({i for i in item_ids if i and i.startswith("poi_")})
+    return {item_id: item.batch_id for item_id, item in items_by_ids(item_ids=ids).items()}
+
+
+def matched_item_ids(lines) -> list[str]:
+    return [mi.item_id for line in lines if (m := line_match(line)) for mi in m.items.all()]
+
+
+def exception_item_ids(exceptions) -> list[str]:
+    return [i for e in exceptions for i in (e.item_id, *e.candidates)]
 
 
 def line_match(line: StatementLine) -> Match | None:

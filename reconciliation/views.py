@@ -4,6 +4,7 @@ exceptions queue (filters, assign to me, resolve with a note, approve as a secon
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from payflow.accounts.decorators import requires
@@ -15,6 +16,7 @@ from reconciliation.models import (
     ExceptionReason,
     ReconciliationException,
     StatementFormat,
+    StatementLine,
 )
 from reconciliation.presenters import exception_json, resolution_json
 from reconciliation.statements import MAX_BYTES
@@ -74,12 +76,29 @@ def statement_page(request, statement_id):
     except BankStatement.DoesNotExist:
         raise Http404(f"No bank statement {statement_id}.") from None
     lines = selectors.statement_lines(statement=statement)
-    rows = [(line, selectors.line_match(line), line.exceptions.all()) for line in lines]
+    batches = selectors.batches_of_items(selectors.matched_item_ids(lines))
+    rows = []
+    for line in lines:
+        match = selectors.line_match(line)
+        matched = [(mi, batches.get(mi.item_id)) for mi in match.items.all()] if match else []
+        rows.append((line, match, matched, line.exceptions.all()))
     return render(
         request,
         "reconciliation/statement.html",
         {"s": statement, "rows": rows, "shown": len(lines)},
     )
+
+
+@requires(Action.VIEW)
+@require_GET
+def statement_line_redirect(request, line_id):
+    """A line's address: its statement's page, scrolled to the line (payout items link here)."""
+    try:
+        line = selectors.line_get(public_id=line_id)
+    except StatementLine.DoesNotExist:
+        raise Http404(f"No statement line {line_id}.") from None
+    page = reverse("reconciliation:statement", args=[line.statement.public_id])
+    return redirect(f"{page}#line-{line.public_id}")
 
 
 @requires(Action.VIEW)
@@ -92,11 +111,12 @@ def exceptions_page(request):
         errors["cursor"] = [str(exc)]
         page = selectors.exception_list(filters=filters)
     query = {k: v for k, v in request.GET.items() if k != "cursor" and v}
+    batches = selectors.batches_of_items(selectors.exception_item_ids(page.rows))
     return render(
         request,
         "reconciliation/exceptions.html",
         {
-            "rows": [(row, exception_json(row, page.now)) for row in page.rows],
+            "rows": [(row, exception_json(row, page.now, batches)) for row in page.rows],
             "page": page,
             "filters": filters,
             "raw": request.GET,
@@ -130,7 +150,10 @@ def _exception_render(request, exception, *, error=None, status=200, form=None):
         "reconciliation/exception.html",
         {
             "e": exception,
-            "data": exception_json(exception),
+            "data": exception_json(
+                exception,
+                batches=selectors.batches_of_items(selectors.exception_item_ids([exception])),
+            ),
             "resolutions": resolutions,
             "pending": pending,
             "can_reconcile": can(request.user, Action.RECONCILE_PAYOUT),

@@ -57,6 +57,14 @@ def no_chaos_left_behind():
     clear_shared_state()
 
 
+@pytest.fixture(autouse=True)
+def demo_statements_in_tmp(tmp_path, monkeypatch):
+    """seed_demo and simulate write bank statement files: into the test's own directory."""
+    from reconciliation import demo
+
+    monkeypatch.setattr(demo, "DEMO_STATEMENTS_DIR", tmp_path / "demo-statements")
+
+
 @pytest.fixture
 def role_groups(db):
     return ensure_groups()

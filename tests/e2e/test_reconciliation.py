@@ -1,5 +1,8 @@
-"""Bank reconciliation in the browser: upload a statement, see matches and exceptions, resolve
-one with a note, approve it as a second operator. Screenshots at 1440x900 and 390x844."""
+"""Bank reconciliation in the browser: upload a statement, see matches and exceptions, follow
+the links between lines and items, resolve one with a note, approve it as a second operator and
+see the batch's amounts change. Screenshots at 1440x900 and 390x844."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -22,6 +25,11 @@ def both_sizes(page, screenshot, name):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= size["width"], f"{name} scrolls sideways at {size['width']} px"
     page.set_viewport_size(DESKTOP)
+
+
+def amount(page, label):
+    """A batch page's amount by its label (Settled, Pending, ...)."""
+    return page.locator(f"xpath=//dt[normalize-space()='{label}']/following-sibling::dd[1]")
 
 
 def test_upload_resolve_and_approve(login, page, asgi_server, operator, screenshot, tmp_path):
@@ -51,6 +59,18 @@ def test_upload_resolve_and_approve(login, page, asgi_server, operator, screensh
     expect(page.get_by_test_id("line-match")).to_contain_text(paid.public_id)
     expect(page.get_by_test_id("line-exception")).to_have_count(2)
     both_sizes(page, screenshot, "1-statement")
+    statement_url = page.url
+
+    # The matched line links to the batch; the batch's confirmed item links back to its line.
+    page.get_by_test_id("line-batch").first.click()
+    expect(page).to_have_url(re.compile(f"/payouts/{batch.public_id}$"))
+    expect(amount(page, "Settled")).to_contain_text("(1)")
+    expect(amount(page, "Pending")).to_contain_text("(1)")
+    settled_before = amount(page, "Settled").inner_text()
+    batch_url = page.url
+    page.get_by_test_id("item-statement-line").click()
+    expect(page).to_have_url(re.compile(r"/reconciliation/statements/bst_\w+#line-bsl_\w+$"))
+    page.goto(statement_url)
 
     page.get_by_test_id("line-exception").filter(has_text="Amount mismatch").get_by_role(
         "link"
@@ -78,7 +98,14 @@ def test_upload_resolve_and_approve(login, page, asgi_server, operator, screensh
     both_sizes(page, screenshot, "3-approved")
 
     assert PayoutItem.objects.get(pk=short.pk).status == "settled"
+    page.goto(batch_url)
+    expect(amount(page, "Settled")).to_contain_text("(2)")
+    expect(amount(page, "Pending")).to_contain_text("(0)")
+    assert amount(page, "Settled").inner_text() != settled_before
+    expect(page.get_by_test_id("item-statement-line")).to_have_count(2)
+    both_sizes(page, screenshot, "5-batch-after")
 
     page.goto(f"{asgi_server.url}/reconciliation/exceptions?status=unresolved")
     expect(page.get_by_test_id("exception-row")).to_have_count(1)
+    expect(page.get_by_test_id("queue-line")).to_have_count(1)
     both_sizes(page, screenshot, "4-queue")

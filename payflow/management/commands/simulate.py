@@ -61,6 +61,12 @@ class Command(BaseCommand):
         parser.add_argument("--items-per-batch", type=int, default=8, help="payouts: items each")
         parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
         parser.add_argument(
+            "--statements-dir",
+            default="",
+            help="payouts: where to write the bank statements of the simulated batches "
+            "(default artifacts/demo-statements)",
+        )
+        parser.add_argument(
             "--webhook-url",
             default="",
             help="payments: where the simulated processor POSTs its signed webhooks "
@@ -201,5 +207,25 @@ class Command(BaseCommand):
                 actor=None,
                 progress=bar.update,
             )
+        batch_ids = set(result.pop("batch_ids"))
         if not quiet:
             self.stdout.write(f"Payouts simulated: {result}")
+        self.write_statements(options, batch_ids, quiet)
+
+    def write_statements(self, options, batch_ids: set[str], quiet: bool) -> None:
+        """The bank's statements for the batches just simulated, to upload for reconciliation."""
+        from reconciliation.demo import write_demo_statements
+
+        paths = write_demo_statements(
+            directory=options["statements_dir"] or None, batch_ids=batch_ids
+        )
+        if quiet:
+            return
+        if not paths:
+            self.stdout.write("Bank statements: no items in flight, none written.")
+            return
+        self.stdout.write(
+            f"Bank statements ({len(paths)} files, camt.053 and MT940 of the same statements) "
+            f"in {paths[0].parent}: upload one at /reconciliation or POST it to "
+            "/api/v1/bank-statements."
+        )

@@ -11,7 +11,8 @@ from payflow.accounts.roles import Role, assign_role
 DEFAULT_DEMO_PASSWORD = "payflow-demo"
 DEMO_USERS = {"admin": Role.ADMIN, "operator": Role.OPERATOR, "viewer": Role.VIEWER}
 # Each app that has demo data offers `<app>.demo.seed_demo_data(*, users, rng, stdout)`.
-DEMO_DATA_APPS = ["payments", "payouts", "transactions"]
+# reconciliation comes after payouts: its demo statements report the items in flight.
+DEMO_DATA_APPS = ["payments", "payouts", "reconciliation", "transactions"]
 
 
 class Command(BaseCommand):
