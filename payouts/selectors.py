@@ -16,6 +16,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from payflow.currencies import CURRENCIES, format_amount, format_money
+from payflow.models import HISTORY_ORDER
 from payflow.pagination import SortSpec, after_cursor, encode_cursor, parse_sort, sorted_page
 from payouts.attention import Attention, ItemTotals, action_required_q, batch_attention
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
@@ -247,7 +248,7 @@ def payout_batch_detail(*, public_id: str, now: dt.datetime | None = None) -> Ba
     events = list(
         PayoutBatchEvent.objects.filter(batch=batch)
         .select_related("reconciliation")
-        .order_by("-id")
+        .order_by(*HISTORY_ORDER)
     )
     latest = max((e.reconciliation_id or 0 for e in events), default=0)
     return BatchDetail(

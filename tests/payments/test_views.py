@@ -330,3 +330,15 @@ def test_viewer_cannot_post_an_action(viewer_client, payment_factory):
     response = viewer_client.post(f"/payments/{payment.public_id}/transitions", {"to": "submitted"})
     assert response.status_code == 403
     assert Payment.objects.get(pk=payment.pk).status == "draft"
+
+
+def test_detail_history_is_newest_first_and_the_diagram_still_follows_the_path(
+    viewer_client, payment_factory
+):
+    payment = payment_factory(status="succeeded")
+    html = viewer_client.get(f"/payments/{payment.public_id}").content.decode()
+    shown = re.findall(r'data-history-to="(\w+)"', html)
+    assert shown == ["succeeded", "processing", "submitted", "draft"]
+    # The path diagram reads the same history oldest first.
+    for edge in ("draft-submitted", "submitted-processing", "processing-succeeded"):
+        assert f'data-edge="{edge}" data-taken="true"' in html

@@ -272,3 +272,11 @@ def test_detail_shows_the_amount_breakdown_from_items(as_viewer):
     assert "Rail report, not confirmed" in html
     # A viewer is told who can act.
     assert "Needs an operator: 1 of 3 items failed or were returned (100.00 USD)" in html
+
+
+def test_detail_history_is_newest_first(as_viewer):
+    batch = make_batch(status=S.IN_TRANSIT)
+    html = as_viewer.get(f"/payouts/{batch.public_id}").content.decode()
+    kinds = re.findall(r'<li class="history-(\w+)" data-testid="history-entry">', html)
+    assert kinds == ["status", "status", "created"]
+    assert html.index("Processing → In transit") < html.index("Pending → Processing")

@@ -104,3 +104,13 @@ def test_admin_lists_are_read_only(admin, imported):
     assert client.get("/admin/reconciliation/reconciliationexception/").status_code == 200
     assert client.get("/admin/reconciliation/bankstatement/").status_code == 200
     assert client.get("/admin/reconciliation/bankstatement/add/").status_code == 403
+
+
+def test_exception_history_is_newest_first(imported):
+    client, _response, _item = imported
+    exception = ReconciliationException.objects.get()
+    url = f"/reconciliation/exceptions/{exception.public_id}"
+    assert client.post(f"{url}/assign", {"owner": "me"}).status_code == 302
+    html = client.get(url).content.decode()
+    history = html[html.index('data-testid="history"') :]
+    assert history.index("<strong>Assigned</strong>") < history.index("<strong>Created</strong>")
