@@ -147,7 +147,7 @@ def test_double_submit_lands_on_the_same_payment(operator_client):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"amount": "12.345"}, "amount", "USD has 2 decimal places"),
+        ({"amount": "12.345"}, "amount", "12.345 has more decimals than USD allows (2)"),
         ({"amount": "1.5", "currency": "JPY"}, "amount", "JPY has no minor unit"),
         ({"amount": "abc"}, "amount", "Enter an amount as a number"),
         ({"amount": "-3"}, "amount", "greater than zero"),
