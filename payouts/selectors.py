@@ -18,7 +18,13 @@ from django.utils import timezone
 from payflow.currencies import CURRENCIES, format_amount, format_money
 from payflow.models import HISTORY_ORDER
 from payflow.pagination import SortSpec, after_cursor, encode_cursor, parse_sort, sorted_page
-from payouts.attention import Attention, ItemTotals, action_required_q, batch_attention
+from payouts.attention import (
+    Attention,
+    ItemTotals,
+    action_required_q,
+    batch_attention,
+    is_overdue,
+)
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
 from payouts.services import retry_refusal  # noqa: F401  (views ask why not)
 from payouts.settlement import Timeline, settlement_deadline, settlement_timeline
@@ -228,6 +234,20 @@ class BatchDetail:
     latest_reconciliation_id: int
     now: dt.datetime
     allowed_outcomes: list[str] = field(default_factory=list)
+
+    @property
+    def today(self) -> dt.date:
+        """Today at the bank, for the timeline's "today" marker."""
+        return self.now.astimezone(self.batch.rules.time_zone).date()
+
+    @property
+    def overdue(self) -> bool:
+        return is_overdue(self.batch, self.now)
+
+    @property
+    def days_past_settlement(self) -> int:
+        """Calendar days since the expected settlement day (0 on or before it)."""
+        return max((self.today - self.batch.expected_settlement_date).days, 0)
 
 
 def reconciliation_outcomes_for(batch: PayoutBatch) -> list[str]:

@@ -1,8 +1,11 @@
 """Reconciliation pages: upload, statement detail, queue, resolve with a note, approve."""
 
+import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from payflow.accounts.roles import Role
 from reconciliation.models import ReconciliationException
@@ -114,3 +117,10 @@ def test_exception_history_is_newest_first(imported):
     html = client.get(url).content.decode()
     history = html[html.index('data-testid="history"') :]
     assert history.index("<strong>Assigned</strong>") < history.index("<strong>Created</strong>")
+
+
+def test_escalated_exceptions_tell_a_viewer_who_can_act(viewer, imported):
+    ReconciliationException.objects.update(sla_deadline=timezone.now() - dt.timedelta(hours=1))
+    html = logged_in(viewer).get("/reconciliation/exceptions").content.decode()
+    assert "Needs an operator: 1 exception past its SLA." in html
+    assert "Action required" not in html
