@@ -244,11 +244,6 @@ class BatchDetail:
     def overdue(self) -> bool:
         return is_overdue(self.batch, self.now)
 
-    @property
-    def days_past_settlement(self) -> int:
-        """Calendar days since the expected settlement day (0 on or before it)."""
-        return max((self.today - self.batch.expected_settlement_date).days, 0)
-
 
 def reconciliation_outcomes_for(batch: PayoutBatch) -> list[str]:
     """Outcomes a reconciliation may record now: the legal moves, or the status itself when

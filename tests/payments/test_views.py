@@ -339,6 +339,7 @@ def test_detail_history_is_newest_first_and_the_diagram_still_follows_the_path(
     html = viewer_client.get(f"/payments/{payment.public_id}").content.decode()
     shown = re.findall(r'data-history-to="(\w+)"', html)
     assert shown == ["succeeded", "processing", "submitted", "draft"]
+    assert "Processing → <strong>Succeeded</strong>" in html
     # The path diagram reads the same history oldest first.
     for edge in ("draft-submitted", "submitted-processing", "processing-succeeded"):
         assert f'data-edge="{edge}" data-taken="true"' in html

@@ -291,7 +291,7 @@ def test_an_overdue_batch_reads_overdue_with_today_marked_and_says_who_can_act(a
     assert badge.count("<span") == 1
     assert 'data-tone="info"' not in badge
     assert re.search(r'data-kind="today"[^>]*data-testid="timeline-today"', html)
-    assert "days after the expected settlement" in html
+    assert "Overdue: still not confirmed (due Thu 10 Sep)" in html
     assert "Needs an operator:" in html
     assert "Action required" not in html
 
