@@ -132,6 +132,18 @@ def parse_major_amount(text: str, code: str) -> int:
     exponent = exponent_of(code)
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():
-        unit = "no minor unit" if exponent == 0 else f"{exponent} decimal places"
-        raise ValueError(f"{code} has {unit}; {text.strip()} cannot be paid exactly.")
+        raise ValueError(too_many_decimals(text.strip(), code))
     return int(minor)
+
+
+def too_many_decimals(text: str, code: str) -> str:
+    """The same words as static/js/format.js says them."""
+    exponent = exponent_of(code)
+    if exponent == 0:
+        return f"{text} has decimals, but {code} has no minor unit."
+    return f"{text} has more decimals than {code} allows ({exponent})."
+
+
+def major_text(amount: int, code: str) -> str:
+    """1250 USD -> "12.50": what a person types back into an amount field (no grouping)."""
+    return f"{minor_to_decimal(amount, code):.{exponent_of(code)}f}"

@@ -2,6 +2,9 @@
 
 from django.db import models
 
+# Every history list (pages, API, admin) reads newest first; the id orders rows of one instant.
+HISTORY_ORDER = ("-created_at", "-id")
+
 
 class AppendOnlyError(ValueError):
     """A history row was about to be changed or deleted."""

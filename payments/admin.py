@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from payflow.accounts.roles import Action, can
 from payflow.admin_access import RoleGatedReadOnlyAdmin, RoleGatedReadOnlyInline
+from payflow.models import HISTORY_ORDER
 from payments.errors import PaymentError
 from payments.models import (
     JanitorRun,
@@ -37,7 +38,7 @@ class PaymentEventInline(RoleGatedReadOnlyInline):
         "request_id",
     ]
     readonly_fields = fields
-    ordering = ["created_at", "id"]
+    ordering = HISTORY_ORDER
 
 
 class AdminTransitionForm(forms.Form):
@@ -188,6 +189,7 @@ class RefundEventInline(RoleGatedReadOnlyInline):
     model = RefundEvent
     fields = ["created_at", "from_status", "to_status", "actor_name", "reason", "failure_code"]
     readonly_fields = fields
+    ordering = HISTORY_ORDER
 
 
 @admin.register(Refund)

@@ -207,6 +207,11 @@ class PaymentEvent(AppendOnlyModel):
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.from_status or '∅'} -> {self.to_status}"
 
+    @property
+    def from_status_label(self) -> str:
+        """``from_status`` has no choices (it is empty for the creation), so no display method."""
+        return PaymentStatus(self.from_status).label if self.from_status else ""
+
 
 # --- refunds -----------------------------------------------------------------------------------
 

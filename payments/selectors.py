@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from payflow.accounts.roles import can, denial_message
+from payflow.models import HISTORY_ORDER
 from payflow.pagination import SortSpec, newest_first_page, parse_sort, sorted_page
 from payflow.preconditions import entity_tag
 from payments.errors import PaymentInvalid, PaymentNotFound
@@ -342,18 +343,22 @@ def payment_etag(*, payment: Payment) -> str:
     return entity_tag(payment.version, refund_changes)
 
 
+def _refund_history() -> Prefetch:
+    return Prefetch("events", queryset=RefundEvent.objects.order_by(*HISTORY_ORDER))
+
+
 def payment_refunds(*, payment: Payment) -> list[Refund]:
     return list(
         Refund.objects.filter(payment=payment)
         .select_related("created_by")
-        .prefetch_related("events")
+        .prefetch_related(_refund_history())
         .order_by("created_at", "id")
     )
 
 
 def refund_get(*, public_id: str) -> Refund:
     refund = Refund.objects.select_related("payment", "created_by").filter(public_id=public_id)
-    found = refund.prefetch_related("events").first()
+    found = refund.prefetch_related(_refund_history()).first()
     if found is None:
         raise PaymentNotFound(
             f"No refund with id {public_id!r}.", fields={"refund_id": ["No refund has this id."]}
@@ -362,12 +367,14 @@ def refund_get(*, public_id: str) -> Refund:
 
 
 def payment_history(*, payment: Payment) -> list[PaymentEvent]:
-    return list(PaymentEvent.objects.filter(payment=payment).order_by("created_at", "id"))
+    """Newest first, like every history."""
+    return list(PaymentEvent.objects.filter(payment=payment).order_by(*HISTORY_ORDER))
 
 
 def status_path(events: list[PaymentEvent]) -> list[str]:
-    """The states a payment went through, in order, from its history."""
-    return [event.to_status for event in events]
+    """The states a payment went through, oldest first, from its history in any order."""
+    in_time = sorted(events, key=lambda event: (event.created_at, event.pk))
+    return [event.to_status for event in in_time]
 
 
 # --- the janitor -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils import timezone
 from payflow.accounts.roles import Action, can
 from payflow.admin_access import RoleGatedReadOnlyAdmin, RoleGatedReadOnlyInline
 from payflow.formatting import plural
+from payflow.models import HISTORY_ORDER
 from payouts.attention import action_required_q, batch_attention
 from payouts.forms import ReconciliationForm
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem
@@ -58,7 +59,7 @@ class PayoutBatchEventInline(RoleGatedReadOnlyInline):
     verbose_name_plural = "history (append-only)"
     fields = ["created_at", "kind", "from_status", "to_status", "actor_name", "source", "reason"]
     readonly_fields = fields
-    ordering = ["-id"]
+    ordering = HISTORY_ORDER
 
 
 class PayoutChangeList(ChangeList):

@@ -16,8 +16,15 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from payflow.currencies import CURRENCIES, format_amount, format_money
+from payflow.models import HISTORY_ORDER
 from payflow.pagination import SortSpec, newest_first_page, parse_sort, sorted_page
-from payouts.attention import Attention, ItemTotals, action_required_q, batch_attention
+from payouts.attention import (
+    Attention,
+    ItemTotals,
+    action_required_q,
+    batch_attention,
+    is_overdue,
+)
 from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutItem, PayoutReconciliation
 from payouts.services import retry_refusal  # noqa: F401  (views ask why not)
 from payouts.settlement import Timeline, settlement_deadline, settlement_timeline
@@ -224,6 +231,15 @@ class BatchDetail:
     now: dt.datetime
     allowed_outcomes: list[str] = field(default_factory=list)
 
+    @property
+    def today(self) -> dt.date:
+        """Today at the bank, for the timeline's "today" marker."""
+        return self.now.astimezone(self.batch.rules.time_zone).date()
+
+    @property
+    def overdue(self) -> bool:
+        return is_overdue(self.batch, self.now)
+
 
 def reconciliation_outcomes_for(batch: PayoutBatch) -> list[str]:
     """Outcomes a reconciliation may record now: the legal moves, or the status itself when
@@ -243,7 +259,7 @@ def payout_batch_detail(*, public_id: str, now: dt.datetime | None = None) -> Ba
     events = list(
         PayoutBatchEvent.objects.filter(batch=batch)
         .select_related("reconciliation")
-        .order_by("-id")
+        .order_by(*HISTORY_ORDER)
     )
     latest = max((e.reconciliation_id or 0 for e in events), default=0)
     return BatchDetail(

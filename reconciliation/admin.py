@@ -4,6 +4,7 @@ reconciliation.services)."""
 from django.contrib import admin
 
 from payflow.admin_access import RoleGatedReadOnlyAdmin, RoleGatedReadOnlyInline
+from payflow.models import HISTORY_ORDER
 from reconciliation.models import (
     Approval,
     BankStatement,
@@ -83,6 +84,7 @@ class EventInline(RoleGatedReadOnlyInline):
     model = ExceptionEvent
     fields = ("kind", "detail", "actor_name", "request_id", "created_at")
     readonly_fields = fields
+    ordering = HISTORY_ORDER
 
 
 class ResolutionInline(RoleGatedReadOnlyInline):

@@ -11,10 +11,12 @@ from django.db.models import Count, Min, Prefetch, Q
 from django.utils import timezone
 
 from payflow.currencies import CURRENCIES
+from payflow.models import HISTORY_ORDER
 from payflow.pagination import newest_first_page
 from payouts.selectors import items_by_ids
 from reconciliation.models import (
     BankStatement,
+    ExceptionEvent,
     ExceptionReason,
     ExceptionStatus,
     Match,
@@ -110,7 +112,10 @@ def exception_get(*, public_id: str) -> ReconciliationException:
     """Raises ReconciliationException.DoesNotExist."""
     return (
         ReconciliationException.objects.select_related("owner", "line", "statement")
-        .prefetch_related("resolutions__approval", "events")
+        .prefetch_related(
+            "resolutions__approval",
+            Prefetch("events", queryset=ExceptionEvent.objects.order_by(*HISTORY_ORDER)),
+        )
         .get(public_id=public_id)
     )
 

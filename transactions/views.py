@@ -38,6 +38,22 @@ PAGE_ROWS = 50
 
 @requires(Action.VIEW)
 def transactions_page(request):
+    if "min" in request.GET:
+        # The form's typed amount (major units): into the stream's minor units, then the
+        # canonical URL, which the feed, the export link and saved views all share.
+        minor, min_error = selectors.typed_min_amount(request.GET)
+        if min_error is None:
+            query = request.GET.copy()
+            query.pop("min")
+            query.pop("min_amount", None)
+            if minor is not None:
+                query["min_amount"] = str(minor)
+            return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+        return _transactions_page(request, extra_errors={"minimum amount": [min_error]})
+    return _transactions_page(request)
+
+
+def _transactions_page(request, *, extra_errors: dict | None = None):
     try:
         stream_request = parse_stream_request(request.GET)
     except StreamInputError as exc:
@@ -53,9 +69,16 @@ def transactions_page(request):
         except InvalidInput as exc:
             filter_errors = exc.fields
         filter_errors = filter_errors or {filter_error.field: [filter_error.message]}
+    if extra_errors:
+        filter_errors = {**filter_errors, **extra_errors}
+    if filter_errors:
+        stream_request = parse_stream_request({})
+    min_typed, min_unreadable = selectors.min_amount_as_typed(stream_request.filters)
     context = {
         "filter_errors": filter_errors,
-        "stream_query": "" if filter_error is not None else request.GET.urlencode(),
+        "min_typed": request.GET.get("min", min_typed),
+        "min_unreadable": min_unreadable,
+        "stream_query": "" if filter_errors else request.GET.urlencode(),
         "events": selectors.recent_events(limit=PAGE_ROWS, filters=stream_request.filters),
         "filters": stream_request.filters,
         "filter_error": filter_error,

@@ -50,6 +50,32 @@ export function formatMoney(minor, currency, locale) {
   return `${formatNumber(minor, exponent, locale)}${NBSP}${currency}`;
 }
 
+// A typed major amount ("12.50") to minor units of `currency` ("1250"), exactly: string and
+// BigInt arithmetic, never floats. The same rules and words as parse_major_amount in
+// payflow/currencies.py. Returns { minor } (a string of digits) or { error }.
+const MAX_MAJOR_DIGITS = 15;
+const MAJOR_AMOUNT_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+export function parseMajorAmount(text, currency) {
+  const typed = String(text ?? "").trim();
+  const cleaned = typed.replace(/[,_]/g, "");
+  const notANumber = { error: "Enter an amount as a number, for example 12.50." };
+  if (!MAJOR_AMOUNT_RE.test(cleaned) || cleaned.length > MAX_MAJOR_DIGITS + 10) return notANumber;
+  const negative = cleaned.startsWith("-");
+  const [whole, fraction = ""] = cleaned.replace(/^[+-]/, "").split(".");
+  if (whole.replace(/^0+/, "").length > MAX_MAJOR_DIGITS) {
+    return { error: `Enter at most ${MAX_MAJOR_DIGITS} digits before the decimal point.` };
+  }
+  const exponent = getConfig().exponents[currency];
+  if (exponent === undefined) return { error: `${currency} is not a currency PayFlow knows.` };
+  if (/[1-9]/.test(fraction.slice(exponent))) {
+    if (exponent === 0) return { error: `${typed} has decimals, but ${currency} has no minor unit.` };
+    return { error: `${typed} has more decimals than ${currency} allows (${exponent}).` };
+  }
+  const minor = BigInt((whole || "0") + fraction.slice(0, exponent).padEnd(exponent, "0"));
+  return { minor: (negative ? -minor : minor).toString() };
+}
+
 const partFormatters = new Map();
 function wallClock(date, zone) {
   let fmt = partFormatters.get(zone);

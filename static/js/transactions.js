@@ -5,7 +5,7 @@
 // last id we saw, so missed events are filled in from the server's table. Money, times and
 // status tones come from format.js, so live rows read exactly like the server-rendered ones.
 
-import { formatMoney, formatTime, statusLabel, timeTitle, toneOf } from "./format.js";
+import { formatMoney, formatTime, getConfig, parseMajorAmount, statusLabel, timeTitle, toneOf } from "./format.js";
 
 const root = document.getElementById("tx-stream");
 
@@ -360,20 +360,39 @@ class TransactionsFeed {
     const currencies = form.currency.value.split(",").map((v) => v.trim().toUpperCase()).filter(Boolean);
     const badCurrency = currencies.filter((v) => !CURRENCY_RE.test(v));
     if (badCurrency.length) problems.push(`currency: ${badCurrency.join(", ")} is not a 3-letter ISO 4217 code`);
-    const min = form.min_amount.value.trim();
-    if (min && !/^[0-9]+$/.test(min)) problems.push(`min_amount: ${min} is not a whole number of minor units`);
+    // Typed in major units of the one chosen currency; the stream takes minor units. The same
+    // rules and words as typed_min_amount in transactions/selectors.py.
+    const typed = form.min.value.trim();
+    const minor = form.querySelector("[data-min-minor]");
+    minor.value = "";
+    if (typed) {
+      const amountProblem = (text) => problems.push(`min: minimum amount — ${text}`);
+      if (currencies.length !== 1) amountProblem(`${typed} needs exactly one currency to be read in; choose one`);
+      else if (getConfig().exponents[currencies[0]] === undefined) {
+        amountProblem(`${currencies[0]} is not a currency PayFlow knows`);
+      } else {
+        const parsed = parseMajorAmount(typed, currencies[0]);
+        if (parsed.error) amountProblem(parsed.error.replace(/\.$/, ""));
+        else if (parsed.minor.startsWith("-")) amountProblem(`${typed} is below zero; a minimum is 0 or more`);
+        else minor.value = parsed.minor;
+      }
+    }
     const box = this.el.querySelector("[data-filter-check]");
-    for (const name of ["status", "currency", "min_amount"]) {
+    for (const name of ["status", "currency", "min"]) {
       form[name].removeAttribute("aria-invalid");
     }
     if (!problems.length) {
       box.hidden = true;
+      // Submit minor units only: the typed text is not part of the feed's filters.
+      form.min.disabled = true;
+      setTimeout(() => (form.min.disabled = false));
       return;
     }
     event.preventDefault();
     for (const problem of problems) form[problem.split(":")[0]].setAttribute("aria-invalid", "true");
     box.hidden = false;
-    box.textContent = `Filters not applied (the feed keeps running): ${problems.join("; ")}.`;
+    const named = problems.map((problem) => problem.replace(/^min: /, ""));
+    box.textContent = `Filters not applied (the feed keeps running): ${named.join("; ")}.`;
   }
 
   togglePause() {

@@ -69,3 +69,23 @@ def test_filters_are_applied_to_the_table_and_the_stream(login, page, asgi_serve
 
     expect(row(page, refund)).to_be_visible(timeout=LIVE_TIMEOUT)
     expect(row(page, capture)).to_have_count(0)
+
+
+def test_a_minimum_typed_in_dollars_filters_in_cents(login, page, asgi_server, viewer, screenshot):
+    login(viewer)
+    page.goto(f"{asgi_server.url}/transactions")
+    page.get_by_label("Currency").fill("USD")
+    page.get_by_label("Minimum amount").fill("12.50")
+    page.get_by_role("button", name="Apply filters").click()
+    # The stream and the export link take minor units; the page converted exactly.
+    expect(page).to_have_url(re.compile(r"min_amount=1250(&|$)"))
+    expect(page).not_to_have_url(re.compile(r"[?&]min="))
+    expect(page.get_by_label("Minimum amount")).to_have_value("12.50")
+    expect(page.get_by_test_id("stream-status")).to_have_text("Live", timeout=LIVE_TIMEOUT)
+
+    [small] = produce(1, amount=1249, currency="USD")
+    [enough] = produce(1, amount=1250, currency="USD")
+    expect(row(page, enough)).to_be_visible(timeout=LIVE_TIMEOUT)
+    expect(row(page, enough)).to_contain_text("12.50")
+    expect(row(page, small)).to_have_count(0)
+    screenshot("transactions-min-amount-filter")

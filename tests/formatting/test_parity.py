@@ -162,3 +162,57 @@ def test_amounts_beyond_float_precision_are_exact_in_js():
         ],
     )
     assert js[0]["money"] == formatting.format_money(big, "USD") == "90,071,992,547,409.93\u00a0USD"
+
+
+TYPED_AMOUNTS = [
+    ("12.50", "USD"),
+    ("12.5", "USD"),
+    ("12.505", "USD"),
+    ("12.500", "USD"),
+    ("1,234.56", "EUR"),
+    (".5", "EUR"),
+    ("0", "USD"),
+    ("1250", "JPY"),
+    ("12.5", "JPY"),
+    ("12.0", "JPY"),
+    ("1.250", "KWD"),
+    ("1.2505", "KWD"),
+    ("999999999999999.999", "KWD"),
+    ("1234567890123456", "USD"),
+    ("12,50 ", "USD"),
+    ("1e3", "USD"),
+    ("abc", "USD"),
+    ("", "USD"),
+    ("-3.10", "USD"),
+]
+
+
+def test_a_typed_amount_becomes_the_same_minor_units_on_server_and_in_js():
+    from payflow.currencies import parse_major_amount
+
+    script = f"""
+import {{ setConfig, parseMajorAmount }} from {json.dumps(FORMAT_JS.as_uri())};
+const input = JSON.parse(process.argv[1]);
+setConfig(input.config);
+process.stdout.write(JSON.stringify(input.cases.map(([t, c]) => parseMajorAmount(t, c))));
+"""
+    config = formatting.client_config(locale="en-US", time_zone="UTC")
+    payload = json.dumps({"config": config, "cases": TYPED_AMOUNTS})
+    done = subprocess.run(
+        [NODE, "--input-type=module", "-e", script, payload],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    expected = []
+    for text, code in TYPED_AMOUNTS:
+        try:
+            expected.append({"minor": str(parse_major_amount(text, code))})
+        except ValueError as exc:
+            expected.append({"error": str(exc)})
+    assert json.loads(done.stdout) == expected
+    assert expected[0] == {"minor": "1250"}
+    assert expected[2] == {"error": "12.505 has more decimals than USD allows (2)."}
+    assert expected[7] == {"minor": "1250"}  # JPY has no minor unit
+    assert expected[10] == {"minor": "1250"}  # KWD has three

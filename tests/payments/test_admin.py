@@ -2,7 +2,7 @@
 
 import pytest
 
-from payments.models import Payment, PaymentEvent
+from payments.models import Payment, PaymentEvent, Refund, RefundEvent
 from transactions.models import StreamEvent
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +94,35 @@ def test_history_rows_cannot_be_changed_or_deleted(payment_factory):
         event.save()
     with pytest.raises(AppendOnlyError):
         event.delete()
+
+
+def inline_rows(response, model) -> list:
+    """The rows an admin change page shows in its inline of ``model``, in page order."""
+    for inline in response.context["inline_admin_formsets"]:
+        if inline.formset.model is model:
+            return [form.instance for form in inline.formset.forms]
+    raise AssertionError(f"no inline of {model.__name__}")
+
+
+def test_history_inlines_are_newest_first(admin_client, payment_factory, operator_api):
+    payment = payment_factory(status="succeeded")
+    response = admin_client.get(f"/admin/payments/payment/{payment.pk}/change/")
+    shown = [event.to_status for event in inline_rows(response, PaymentEvent)]
+    assert shown == ["succeeded", "processing", "submitted", "draft"]
+
+    created = operator_api.post(
+        f"/api/v1/payments/{payment.public_id}/refunds",
+        {"amount": 100, "reason": "Goods returned"},
+        content_type="application/json",
+        headers={"Idempotency-Key": "refund-admin-order"},
+    )
+    assert created.status_code == 201, created.content
+    refund = Refund.objects.get(public_id=created.json()["id"])
+    RefundEvent.objects.create(
+        refund=refund, from_status="pending", to_status="succeeded", actor_name="processor"
+    )
+    response = admin_client.get(f"/admin/payments/refund/{refund.pk}/change/")
+    assert [event.to_status for event in inline_rows(response, RefundEvent)] == [
+        "succeeded",
+        "pending",
+    ]

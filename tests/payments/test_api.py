@@ -314,7 +314,7 @@ def test_failing_records_the_failure_code(payment_factory, operator_api):
         "insufficient_funds",
         "Issuer said no",
     )
-    assert body["history"][-1]["failure_code"] == "insufficient_funds"
+    assert body["history"][0]["failure_code"] == "insufficient_funds"
 
 
 def test_stale_expected_version_is_a_conflict(payment_factory, operator_api):
@@ -389,13 +389,13 @@ def test_session_post_without_csrf_token_is_refused(operator, password):
 # --- reads -----------------------------------------------------------------------------------
 
 
-def test_detail_has_history_and_actions(payment_factory, operator_api):
+def test_detail_has_history_newest_first_and_actions(payment_factory, operator_api):
     payment = payment_factory(status="processing")
     body = operator_api.get(f"/api/v1/payments/{payment.public_id}").json()
     assert [(h["from"], h["to"]) for h in body["history"]] == [
-        (None, "draft"),
-        ("draft", "submitted"),
         ("submitted", "processing"),
+        ("draft", "submitted"),
+        (None, "draft"),
     ]
     assert all(h["actor"] == "operator-user" for h in body["history"])
     allowed = {a["to"] for a in body["actions"] if a["allowed"]}

@@ -147,7 +147,7 @@ def test_double_submit_lands_on_the_same_payment(operator_client):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"amount": "12.345"}, "amount", "USD has 2 decimal places"),
+        ({"amount": "12.345"}, "amount", "12.345 has more decimals than USD allows (2)"),
         ({"amount": "1.5", "currency": "JPY"}, "amount", "JPY has no minor unit"),
         ({"amount": "abc"}, "amount", "Enter an amount as a number"),
         ({"amount": "-3"}, "amount", "greater than zero"),
@@ -330,3 +330,16 @@ def test_viewer_cannot_post_an_action(viewer_client, payment_factory):
     response = viewer_client.post(f"/payments/{payment.public_id}/transitions", {"to": "submitted"})
     assert response.status_code == 403
     assert Payment.objects.get(pk=payment.pk).status == "draft"
+
+
+def test_detail_history_is_newest_first_and_the_diagram_still_follows_the_path(
+    viewer_client, payment_factory
+):
+    payment = payment_factory(status="succeeded")
+    html = viewer_client.get(f"/payments/{payment.public_id}").content.decode()
+    shown = re.findall(r'data-history-to="(\w+)"', html)
+    assert shown == ["succeeded", "processing", "submitted", "draft"]
+    assert "Processing → <strong>Succeeded</strong>" in html
+    # The path diagram reads the same history oldest first.
+    for edge in ("draft-submitted", "submitted-processing", "processing-succeeded"):
+        assert f'data-edge="{edge}" data-taken="true"' in html

@@ -2,7 +2,7 @@
 
 import pytest
 
-from payouts.models import PayoutBatch, PayoutReconciliation
+from payouts.models import PayoutBatch, PayoutBatchEvent, PayoutReconciliation
 from payouts.transitions import BatchStatus
 from tests.payouts.factories import make_batch
 
@@ -115,3 +115,15 @@ def test_defect_the_admin_cannot_settle_a_batch_with_failed_items(as_admin):
     assert f"Batch {partial.public_id}: The batch cannot be settled: 1 failed" in page
     # The list shows where the money is: 200.03 settled, 100.00 failed, nothing returned/pending.
     assert "200.03 USD / 100.00 USD / 0.00 USD / 0.00 USD" in page
+
+
+def test_history_inline_is_newest_first(as_admin):
+    batch = make_batch(status=S.IN_TRANSIT)
+    response = as_admin.get(f"{CHANGELIST}{batch.pk}/change/")
+    [history] = [
+        inline
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.model is PayoutBatchEvent
+    ]
+    moves = [(form.instance.kind, form.instance.to_status) for form in history.formset.forms]
+    assert moves == [("status", "in_transit"), ("status", "processing"), ("created", "pending")]

@@ -159,3 +159,13 @@ def test_note_on_a_final_batch_keeps_its_status(operator_api):
     response = reconcile(operator_api, batch, outcome="returned", note="Funds back on 3 Mar")
     assert response.status_code == 201
     assert response.json()["batch"]["status"] == "returned"
+
+
+def test_detail_history_is_newest_first(viewer_api):
+    batch = make_batch(status=S.IN_TRANSIT)
+    body = viewer_api.get(f"{URL}/{batch.public_id}").json()
+    assert [(h["kind"], h["to"]) for h in body["history"]] == [
+        ("status", "in_transit"),
+        ("status", "processing"),
+        ("created", "pending"),
+    ]

@@ -19,7 +19,7 @@ def test_parse_names_every_bad_row_and_field():
     assert not preview.ok
     assert [row.line for row in preview.bad_rows] == [3, 4]
     assert set(preview.bad_rows[0].errors) == {"account", "amount"}
-    assert "2 decimal places" in preview.bad_rows[1].errors["amount"]
+    assert "more decimals than USD allows (2)" in preview.bad_rows[1].errors["amount"]
     assert preview.rows[0].amount == 1250
 
 

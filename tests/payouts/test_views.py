@@ -272,3 +272,33 @@ def test_detail_shows_the_amount_breakdown_from_items(as_viewer):
     assert "Rail report, not confirmed" in html
     # A viewer is told who can act.
     assert "Needs an operator: 1 of 3 items failed or were returned (100.00 USD)" in html
+
+
+def test_detail_history_is_newest_first(as_viewer):
+    batch = make_batch(status=S.IN_TRANSIT)
+    html = as_viewer.get(f"/payouts/{batch.public_id}").content.decode()
+    kinds = re.findall(r'<li class="history-(\w+)" data-testid="history-entry">', html)
+    assert kinds == ["status", "status", "created"]
+    assert html.index("Processing → In transit") < html.index("Pending → Processing")
+
+
+def test_an_overdue_batch_reads_overdue_with_today_marked_and_says_who_can_act(as_viewer):
+    batch = make_batch(status=S.IN_TRANSIT, submitted_at=dt.datetime(2026, 9, 4, 18, tzinfo=NY))
+    html = as_viewer.get(f"/payouts/{batch.public_id}").content.decode()
+    badge = re.search(r'<p data-testid="batch-status">(.*?)</p>', html).group(1)
+    # One badge in the overdue tone, never the calm in-transit one beside it.
+    assert 'data-testid="overdue-badge">Overdue · In transit</span>' in badge
+    assert badge.count("<span") == 1
+    assert 'data-tone="info"' not in badge
+    assert re.search(r'data-kind="today"[^>]*data-testid="timeline-today"', html)
+    assert "Overdue: still not confirmed (due Thu 10 Sep)" in html
+    assert "Needs an operator:" in html
+    assert "Action required" not in html
+
+
+def test_today_is_marked_on_the_timeline_while_the_batch_is_on_time(as_viewer):
+    batch = make_batch(status=S.IN_TRANSIT)
+    html = as_viewer.get(f"/payouts/{batch.public_id}").content.decode()
+    assert html.count('data-testid="timeline-today"') == 1
+    assert 'data-kind="today"' not in html  # today is on the strip, not past it
+    assert 'data-testid="overdue-badge"' not in html

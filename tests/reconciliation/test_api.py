@@ -156,7 +156,8 @@ def test_resolve_with_approval_by_a_second_operator(operator_api, exception_id, 
     detail = second.get(url).json()
     assert detail["status"] == "resolved"
     assert detail["approvals"][0]["approver"] == "op2"
-    assert [h["kind"] for h in detail["history"]] == ["created", "proposed", "approved", "resolved"]
+    # Newest first, like every history.
+    assert [h["kind"] for h in detail["history"]] == ["resolved", "approved", "proposed", "created"]
     item.refresh_from_db()
     assert item.status == "pending"  # writing off a bank line moves no item
 

@@ -1,8 +1,11 @@
 """Reconciliation pages: upload, statement detail, queue, resolve with a note, approve."""
 
+import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from payflow.accounts.roles import Role
 from reconciliation.models import ReconciliationException
@@ -104,3 +107,20 @@ def test_admin_lists_are_read_only(admin, imported):
     assert client.get("/admin/reconciliation/reconciliationexception/").status_code == 200
     assert client.get("/admin/reconciliation/bankstatement/").status_code == 200
     assert client.get("/admin/reconciliation/bankstatement/add/").status_code == 403
+
+
+def test_exception_history_is_newest_first(imported):
+    client, _response, _item = imported
+    exception = ReconciliationException.objects.get()
+    url = f"/reconciliation/exceptions/{exception.public_id}"
+    assert client.post(f"{url}/assign", {"owner": "me"}).status_code == 302
+    html = client.get(url).content.decode()
+    history = html[html.index('data-testid="history"') :]
+    assert history.index("<strong>Assigned</strong>") < history.index("<strong>Created</strong>")
+
+
+def test_escalated_exceptions_tell_a_viewer_who_can_act(viewer, imported):
+    ReconciliationException.objects.update(sla_deadline=timezone.now() - dt.timedelta(hours=1))
+    html = logged_in(viewer).get("/reconciliation/exceptions").content.decode()
+    assert "Needs an operator: 1 exception past its SLA." in html
+    assert "Action required" not in html
