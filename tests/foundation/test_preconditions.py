@@ -29,7 +29,7 @@ def test_if_match_parsing_is_strong_and_names_the_header_when_malformed():
     tags = parse_if_match('"3.0", W/"4.0"')
     assert tags.matches('"3.0"')
     assert not tags.matches('"4.0"'), "a weak tag never matches under strong comparison"
-    for bad in ["", "3.0", '"unterminated', '"a"b"']:
+    for bad in ["", "3.0", '"unterminated', '"a"b"', 'W/"', '"é"']:
         with pytest.raises(InvalidInput) as caught:
             parse_if_match(bad)
         assert "If-Match" in caught.value.fields
