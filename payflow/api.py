@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from ninja import Header, NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.http import HttpBearer
@@ -388,6 +388,14 @@ class PayFlowAPI(NinjaAPI):
 
 
 REQUIRED_HEADERS = {"Idempotency-Key"}
+
+
+def idempotent_response(outcome) -> JsonResponse:
+    """An ``idempotent_call`` outcome as the answer: a replay says so in a header."""
+    response = JsonResponse(outcome.body, status=outcome.status)
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _not_null(parameter: dict) -> None:

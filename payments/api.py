@@ -3,7 +3,7 @@
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from ninja import Field, Header, Query, Router, Schema
 from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
 
@@ -14,6 +14,7 @@ from payflow.api import (
     NON_BLANK_TEXT,
     IfMatchHeader,
     UtcDatetime,
+    idempotent_response,
     needs,
     sort_choices,
     sort_doc,
@@ -223,10 +224,7 @@ def create_payment(
     outcome = payment_create_idempotent(
         user=request.auth, idempotency_key=idempotency_key, data=payload.to_input()
     )
-    response = JsonResponse(outcome.body, status=outcome.status)
-    if outcome.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
+    return idempotent_response(outcome)
 
 
 @router.post(
@@ -294,10 +292,7 @@ def create_refund(
         data=check_refund_input(amount=payload.amount, reason=payload.reason),
         if_match=parse_if_match(if_match),
     )
-    response = JsonResponse(outcome.body, status=outcome.status)
-    if outcome.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
+    return idempotent_response(outcome)
 
 
 class DeliveryListQuery(Schema):

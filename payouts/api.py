@@ -3,7 +3,7 @@ its items and amounts, per-item reconciliations (idempotent) and pay again."""
 
 from typing import Annotated, Literal
 
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
@@ -14,6 +14,7 @@ from payflow.api import (
     CURSOR_DOC,
     NON_BLANK_TEXT,
     IfMatchHeader,
+    idempotent_response,
     needs,
     sort_choices,
     sort_doc,
@@ -324,13 +325,6 @@ def get_payout(request, response: HttpResponse, batch_id: str):
     return detail_json(detail)
 
 
-def _keyed_response(outcome) -> JsonResponse:
-    response = JsonResponse(outcome.body, status=outcome.status)
-    if outcome.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
-
-
 def _detail_body(batch_id: str) -> dict:
     return detail_json(selectors.payout_batch_detail(public_id=batch_id))
 
@@ -354,7 +348,7 @@ def create_payout(
         source="api",
         render=lambda batch: _detail_body(batch.public_id),
     )
-    return _keyed_response(outcome)
+    return idempotent_response(outcome)
 
 
 @router.post(
@@ -406,7 +400,7 @@ def reconcile_payout(
         render=render,
         if_match=parse_if_match(if_match),
     )
-    return _keyed_response(outcome)
+    return idempotent_response(outcome)
 
 
 @router.post(
