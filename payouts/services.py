@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from payflow import metrics
+from payflow.bulk import CHUNK as BULK_CHUNK
 from payflow.bulk import update_rows
 from payflow.currencies import UnknownCurrency, format_money, get_currency
 from payflow.exceptions import DomainError, NotFound
@@ -164,10 +165,8 @@ def _batch_total(batch: PayoutBatch) -> int:
     return PayoutItem.objects.filter(batch=batch).aggregate(total=Sum("amount"))["total"] or 0
 
 
-def _event(batch, kind, actor: _Actor, now, *, from_status="", to_status="", reason="", **kw):
-    event = _event_row(
-        batch, kind, actor, now, from_status=from_status, to_status=to_status, reason=reason, **kw
-    )
+def _event(batch, kind, actor: _Actor, now, **fields):
+    event = _event_row(batch, kind, actor, now, **fields)
     event.save()
     return event
 
@@ -494,7 +493,6 @@ APPLIED_ITEM_FIELDS = [
     "resolved_at",
     "updated_at",
 ]
-WRITE_CHUNK = 1000
 
 
 def _write_all(changed: list[PayoutItem], rows: list, events: list) -> None:
@@ -503,8 +501,8 @@ def _write_all(changed: list[PayoutItem], rows: list, events: list) -> None:
     for row in (*changed, *rows, *events):
         refuse_bad_text(type(row), row)
     update_rows(PayoutItem, changed, APPLIED_ITEM_FIELDS)
-    PayoutItemResult.objects.bulk_create(rows, batch_size=WRITE_CHUNK)
-    PayoutBatchEvent.objects.bulk_create(events, batch_size=WRITE_CHUNK)
+    PayoutItemResult.objects.bulk_create(rows, batch_size=BULK_CHUNK)
+    PayoutBatchEvent.objects.bulk_create(events, batch_size=BULK_CHUNK)
 
 
 def _settle_batch_status(batch: PayoutBatch, *, who: _Actor, now, reason: str, **move_kw) -> None:

@@ -187,7 +187,7 @@ def typed_min_amount(params) -> tuple[int | None, str | None]:
     typed = (params.get("min") or "").strip()
     if not typed:
         return None, None
-    currencies = ",".join(params.getlist("currency") if hasattr(params, "getlist") else [])
+    currencies = ",".join(params.getlist("currency"))
     codes = [code.strip().upper() for code in currencies.split(",") if code.strip()]
     if len(codes) != 1:
         return None, f"{typed} needs exactly one currency to be read in; choose one."
