@@ -9,21 +9,14 @@ up is refused here, before a file that would be refused on import is produced.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from payflow.currencies import CURRENCIES
+from payflow.currencies import major_text
 from reconciliation.statements.base import CREDIT, ParsedStatement, check_balances
 
 CAMT053_VERSION = "08"
 CAMT053_NAMESPACE = f"urn:iso:std:iso:20022:tech:xsd:camt.053.001.{CAMT053_VERSION}"
 MT940_REFERENCE_MAX = 16  # :20: and the :61: customer reference are 16x
-
-
-def major_units(minor: int, currency: str) -> Decimal:
-    """15025 EUR -> Decimal("150.25"); 1234 JPY -> Decimal("1234")."""
-    exponent = CURRENCIES[currency].exponent
-    return Decimal(abs(minor)).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
 
 
 def _checked(statement: ParsedStatement) -> ParsedStatement:
@@ -43,7 +36,7 @@ def _date(parent: Element, tag: str, day: dt.date) -> None:
 def _camt_balance(stmt: Element, code: str, amount: int, currency: str, day) -> None:
     bal = SubElement(stmt, "Bal")
     _text(SubElement(SubElement(bal, "Tp"), "CdOrPrtry"), "Cd", code)
-    _text(bal, "Amt", str(major_units(amount, currency)), Ccy=currency)
+    _text(bal, "Amt", major_text(abs(amount), currency), Ccy=currency)
     _text(bal, "CdtDbtInd", "CRDT" if amount >= 0 else "DBIT")
     if day is not None:
         _date(bal, "Dt", day)
@@ -74,7 +67,7 @@ def camt053(statement: ParsedStatement, *, created_at: dt.datetime) -> bytes:
         entry = SubElement(stmt, "Ntry")
         if line.customer_reference:
             _text(entry, "NtryRef", line.customer_reference)
-        _text(entry, "Amt", str(major_units(line.amount, currency)), Ccy=currency)
+        _text(entry, "Amt", major_text(abs(line.amount), currency), Ccy=currency)
         _text(entry, "CdtDbtInd", "CRDT" if line.direction == CREDIT else "DBIT")
         _text(SubElement(entry, "Sts"), "Cd", "BOOK")
         if line.booking_date:
@@ -96,7 +89,7 @@ def camt053(statement: ParsedStatement, *, created_at: dt.datetime) -> bytes:
 
 def _mt940_amount(minor: int, currency: str) -> str:
     # MT940 always writes the decimal comma, even for a currency without decimals ("1234,").
-    text = f"{major_units(minor, currency):f}"
+    text = major_text(abs(minor), currency)
     return text.replace(".", ",") if "." in text else text + ","
 
 
