@@ -48,6 +48,10 @@ def parse_statement(data: bytes, format: str | None = None) -> ParsedStatement:
         raise StatementInvalid("the file is empty.")
     if len(data) > MAX_BYTES:
         raise StatementInvalid(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB.")
+    nul = data.find(b"\x00")
+    if nul >= 0:  # no statement format has one, and PostgreSQL keeps no NUL in text
+        line = data.count(b"\n", 0, nul) + 1
+        raise StatementInvalid("contains a NUL byte (\\u0000).", location=f"line {line}")
     name = (format or "").strip().lower().replace(".", "").replace("-", "") or detect_format(data)
     if name not in PARSERS:
         raise StatementInvalid(

@@ -219,3 +219,15 @@ def test_real_bai2_samples(name, currency, lines):
 def test_real_bai2_sample_with_unbalanced_ledger_is_refused():
     with pytest.raises(StatementInvalid, match="do not add up"):
         parse_statement((SAMPLES / "bai2pkg-citi-unbalanced.bai2").read_bytes())
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_a_nul_byte_anywhere_is_refused_naming_its_line(name):
+    data = BUILDERS[name](ENTRIES)
+    at = data.index(b"poi_bbbb")
+    line = data.count(b"\n", 0, at) + 1
+    data = data.replace(b"poi_bbbb", b"poi_\x00bbb", 1)
+
+    with pytest.raises(StatementInvalid, match=rf"line {line}: .*NUL") as info:
+        parse_statement(data)
+    assert info.value.extra["location"] == f"line {line}"
