@@ -27,5 +27,21 @@ def refuse_bad_text(sender, instance, raw=False, **kwargs):
         raise InvalidInput.for_fields(problems)
 
 
+def refuse_bad_values(model, fields, rows) -> None:
+    """The same check for rows written set-based (``payflow.bulk``), one pass per column."""
+    if model._meta.app_label not in GUARDED_APPS:
+        return
+    problems = {}
+    for field in fields:
+        if not isinstance(field, models.CharField | models.TextField):
+            continue
+        texts = [row[field.attname] for row in rows if isinstance(row.get(field.attname), str)]
+        problem = bad_character_problem("".join(texts))
+        if problem:
+            problems[field.name] = [problem]
+    if problems:
+        raise InvalidInput.for_fields(problems)
+
+
 def connect() -> None:
     pre_save.connect(refuse_bad_text, dispatch_uid="payflow-refuse-bad-text")

@@ -9,7 +9,6 @@ all of its lines or none, and an approval applies its resolution whole or not at
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,12 +17,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from payflow.accounts.roles import Action, can
+from payflow.bulk import insert_rows
 from payflow.exceptions import Conflict, Forbidden, InvalidInput, NotFound
 from payflow.observability import current_request_id
 from payouts.selectors import items_by_ids, open_items_for_matching
 from payouts.services import ItemResult, payout_item_results_record
 from reconciliation import matching
-from reconciliation.bulk import insert_returning_ids
 from reconciliation.calendar import shift_business_days, sla_deadline
 from reconciliation.models import (
     Approval,
@@ -269,46 +268,30 @@ class _LineRow:
 
 
 def _insert_lines(statement: BankStatement, parsed: ParsedStatement) -> list[_LineRow]:
-    columns = (
-        "public_id",
-        "statement_id",
-        "index",
-        "direction",
-        "amount",
-        "currency",
-        "booking_date",
-        "value_date",
-        "end_to_end_id",
-        "customer_reference",
-        "bank_reference",
-        "references",
-        "details",
-        "return_reason",
-        "location",
-    )
     public_ids = [new_line_id() for _ in parsed.lines]
-    values = [
-        (
-            public_id,
-            statement.pk,
-            line.index,
-            line.direction,
-            line.amount,
-            line.currency,
-            line.booking_date,
-            line.value_date,
-            line.end_to_end_id[:140],
-            line.customer_reference[:140],
-            line.bank_reference[:140],
-            json.dumps(list(line.references)),
-            line.details,
-            line.return_reason[:35],
-            line.location[:80],
-        )
-        for public_id, line in zip(public_ids, parsed.lines, strict=True)
-    ]
-    ids = insert_returning_ids(
-        StatementLine._meta.db_table, columns, values, json_columns=("references",)
+    ids = insert_rows(
+        StatementLine,
+        [
+            {
+                "public_id": public_id,
+                "statement_id": statement.pk,
+                "index": line.index,
+                "direction": line.direction,
+                "amount": line.amount,
+                "currency": line.currency,
+                "booking_date": line.booking_date,
+                "value_date": line.value_date,
+                "end_to_end_id": line.end_to_end_id[:140],
+                "customer_reference": line.customer_reference[:140],
+                "bank_reference": line.bank_reference[:140],
+                "references": list(line.references),
+                "details": line.details,
+                "return_reason": line.return_reason[:35],
+                "location": line.location[:80],
+            }
+            for public_id, line in zip(public_ids, parsed.lines, strict=True)
+        ],
+        returning_ids=True,
     )
     return [
         _LineRow(pk, public_id, line.index, line.amount, line.bank_reference[:64])
@@ -319,40 +302,30 @@ def _insert_lines(statement: BankStatement, parsed: ParsedStatement) -> list[_Li
 def _record_matches(matches, by_key, actor_name, request_id, now) -> list[ItemResult]:
     if not matches:
         return []
-    match_ids = insert_returning_ids(
-        Match._meta.db_table,
-        (
-            "line_id",
-            "outcome",
-            "reason_code",
-            "source",
-            "resolution_id",
-            "actor_name",
-            "request_id",
-            "created_at",
-        ),
+    match_ids = insert_rows(
+        Match,
         [
-            (
-                by_key[m.line_key].pk,
-                m.outcome,
-                m.reason_code[:35],
-                Match.Source.AUTOMATIC.value,
-                None,
-                actor_name,
-                request_id,
-                now,
-            )
+            {
+                "line_id": by_key[m.line_key].pk,
+                "outcome": m.outcome,
+                "reason_code": m.reason_code[:35],
+                "source": Match.Source.AUTOMATIC.value,
+                "resolution_id": None,
+                "actor_name": actor_name,
+                "request_id": request_id,
+                "created_at": now,
+            }
             for m in matches
         ],
+        returning_ids=True,
     )
     try:
         with transaction.atomic():
-            insert_returning_ids(
-                MatchedItem._meta.db_table,
-                ("match_id", "item_id", "outcome", "amount"),
+            insert_rows(
+                MatchedItem,
                 [
-                    (match_id, item_id, m.outcome, amount)
-                    for m, match_id in zip(matches, match_ids, strict=True)
+                    {"match_id": mid, "item_id": item_id, "outcome": m.outcome, "amount": amount}
+                    for m, mid in zip(matches, match_ids, strict=True)
                     for item_id, amount in zip(m.item_ids, m.amounts, strict=True)
                 ],
             )
@@ -377,38 +350,36 @@ def _create_exceptions(exceptions, statement, by_key, actor, request_id, now) ->
             items.update(items_by_ids(item_ids=chunk))
         amounts = {item_id: item.amount for item_id, item in items.items()}
     deadline = sla_deadline(now)
-    rows = ReconciliationException.objects.bulk_create(
+    rows = [
+        {
+            "reason": e.reason,
+            "statement_id": statement.pk,
+            "line_id": by_key[e.line_key].pk if e.line_key else None,
+            "item_id": e.item_id or "",
+            "currency": statement.currency,
+            "amount": by_key[e.line_key].amount if e.line_key else amounts.get(e.item_id, 0),
+            "message": e.message[:500],
+            "candidates": list(e.candidates),
+            "sla_deadline": deadline,
+            "created_at": now,
+        }
+        for e in exceptions
+    ]
+    ids = insert_rows(ReconciliationException, rows, returning_ids=True)
+    insert_rows(
+        ExceptionEvent,
         [
-            ReconciliationException(
-                reason=e.reason,
-                statement=statement,
-                line_id=by_key[e.line_key].pk if e.line_key else None,
-                item_id=e.item_id or "",
-                currency=statement.currency,
-                amount=by_key[e.line_key].amount if e.line_key else amounts.get(e.item_id, 0),
-                message=e.message[:500],
-                candidates=list(e.candidates),
-                sla_deadline=deadline,
-                created_at=now,
-            )
-            for e in exceptions
+            {
+                "exception_id": exception_id,
+                "kind": ExceptionEvent.Kind.CREATED.value,
+                "detail": f"From statement {statement.public_id}: {row['message']}"[:500],
+                "actor_id": actor.pk if actor is not None else None,
+                "actor_name": _name(actor),
+                "request_id": request_id,
+                "created_at": now,
+            }
+            for exception_id, row in zip(ids, rows, strict=True)
         ],
-        batch_size=BULK,
-    )
-    ExceptionEvent.objects.bulk_create(
-        [
-            ExceptionEvent(
-                exception=row,
-                kind=ExceptionEvent.Kind.CREATED,
-                detail=f"From statement {statement.public_id}: {row.message}"[:500],
-                actor=actor,
-                actor_name=_name(actor),
-                request_id=request_id,
-                created_at=now,
-            )
-            for row in rows
-        ],
-        batch_size=BULK,
     )
 
 
