@@ -24,8 +24,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from payflow import metrics
-from payflow.bulk import CHUNK as BULK_CHUNK
-from payflow.bulk import update_rows
+from payflow.bulk import insert_rows, update_rows
 from payflow.currencies import UnknownCurrency, format_money, get_currency
 from payflow.exceptions import DomainError, NotFound
 from payflow.formatting import plural
@@ -171,20 +170,27 @@ def _event(batch, kind, actor: _Actor, now, **fields):
     return event
 
 
+def _event_values(batch, kind, actor: _Actor, now, *, from_status="", to_status="", reason=""):
+    """A history entry's columns, for one save or for ``payflow.bulk.insert_rows``."""
+    return {
+        "batch_id": batch.pk,
+        "kind": kind,
+        "from_status": from_status,
+        "to_status": to_status,
+        "reason": reason,
+        "actor_id": actor.user.pk if actor.user is not None else None,
+        "actor_name": actor.name,
+        "source": actor.source,
+        "request_id": current_request_id(),
+        "created_at": now,
+    }
+
+
 def _event_row(batch, kind, actor: _Actor, now, *, from_status="", to_status="", reason="", **kw):
-    return PayoutBatchEvent(
-        batch=batch,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-        actor=actor.user,
-        actor_name=actor.name,
-        source=actor.source,
-        request_id=current_request_id(),
-        created_at=now,
-        **kw,
+    values = _event_values(
+        batch, kind, actor, now, from_status=from_status, to_status=to_status, reason=reason
     )
+    return PayoutBatchEvent(**values, **kw)
 
 
 def _locked_batch(public_id: str) -> PayoutBatch:
@@ -376,24 +382,63 @@ def lock_batch_and_items(
     return batch, items
 
 
-def _lock_for_items(item_ids: list[str]) -> tuple[dict[int, PayoutBatch], dict[str, PayoutItem]]:
-    """Lock the batches holding ``item_ids`` (by pk), then those items (by pk)."""
-    batch_pks = set(
-        PayoutItem.objects.filter(public_id__in=item_ids).values_list("batch_id", flat=True)
-    )
-    batches = {
-        batch.pk: batch
-        for batch in PayoutBatch.objects.select_for_update(of=("self",))
-        .filter(pk__in=batch_pks)
-        .order_by("pk")
-    }
-    items = {
+# Items per set-based write: bounds the writer's memory whatever the size of the call (a
+# statement of 100,000 lines is one call).
+WRITE_CHUNK = 5_000
+LOOKUP_CHUNK = 5_000
+
+
+def _batches_of(item_ids: list[str]) -> dict[str, int]:
+    """Each known item's batch pk, by item id."""
+    found: dict[str, int] = {}
+    for start in range(0, len(item_ids), LOOKUP_CHUNK):
+        chunk = item_ids[start : start + LOOKUP_CHUNK]
+        found.update(
+            PayoutItem.objects.filter(public_id__in=chunk).values_list("public_id", "batch_id")
+        )
+    return found
+
+
+def _lock_batches(batch_pks: list[int]) -> dict[int, PayoutBatch]:
+    """Lock the batches in pk order, the order every writer takes them in."""
+    batches: dict[int, PayoutBatch] = {}
+    ordered = sorted(batch_pks)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        chunk = ordered[start : start + LOOKUP_CHUNK]
+        batches.update(
+            (batch.pk, batch)
+            for batch in PayoutBatch.objects.select_for_update(of=("self",))
+            .filter(pk__in=chunk)
+            .order_by("pk")
+        )
+    return batches
+
+
+def _lock_items(item_ids: list[str]) -> dict[str, PayoutItem]:
+    """Lock these items (by pk); call with their batches locked."""
+    return {
         item.public_id: item
         for item in PayoutItem.objects.select_for_update(of=("self",))
         .filter(public_id__in=item_ids)
         .order_by("pk")
     }
-    return batches, items
+
+
+def _whole_batch_chunks(numbered, batch_of: dict[str, int], size: int):
+    """``(number, result)`` pairs grouped by batch (pk order, each batch's own order kept),
+    cut into chunks of about ``size`` that never split a batch."""
+    by_batch: dict[int, list] = {}
+    for pair in numbered:
+        by_batch.setdefault(batch_of[pair[1].item_id], []).append(pair)
+    chunk, batch_pks = [], []
+    for pk in sorted(by_batch):
+        chunk.extend(by_batch[pk])
+        batch_pks.append(pk)
+        if len(chunk) >= size:
+            yield chunk, batch_pks
+            chunk, batch_pks = [], []
+    if chunk:
+        yield chunk, batch_pks
 
 
 def _check_result(number: int, result: ItemResult, item: PayoutItem | None) -> None:
@@ -495,14 +540,14 @@ APPLIED_ITEM_FIELDS = [
 ]
 
 
-def _write_all(changed: list[PayoutItem], rows: list, events: list) -> None:
+def _write_all(changed: list[PayoutItem], results: list[dict], events: list[dict]) -> None:
     """Three set-based writes instead of three per item (a statement of 100,000 lines is
-    100,000 results). Bulk writes skip pre_save, so the text backstop is run here."""
-    for row in (*changed, *rows, *events):
-        refuse_bad_text(type(row), row)
+    100,000 results). The update skips pre_save, so the text backstop is run here."""
+    for item in changed:
+        refuse_bad_text(PayoutItem, item)
     update_rows(PayoutItem, changed, APPLIED_ITEM_FIELDS)
-    PayoutItemResult.objects.bulk_create(rows, batch_size=BULK_CHUNK)
-    PayoutBatchEvent.objects.bulk_create(events, batch_size=BULK_CHUNK)
+    insert_rows(PayoutItemResult, results)
+    insert_rows(PayoutBatchEvent, events)
 
 
 def _settle_batch_status(batch: PayoutBatch, *, who: _Actor, now, reason: str, **move_kw) -> None:
@@ -535,10 +580,14 @@ def _record_results(
     items: dict[str, PayoutItem],
     reconciliation: Reconciliation | None = None,
     allow_batch_statuses=frozenset(),
-) -> list[PayoutItem]:
+    numbers: list[int] | None = None,
+) -> int:
+    """Check and write each result on its locked item; ``numbers`` are the results' positions
+    in the caller's list (for naming a bad one), in order when not given."""
     seen: set[str] = set()
     written, rows, events = [], [], []
-    for number, result in enumerate(results):
+    request_id = current_request_id()
+    for number, result in zip(numbers or range(len(results)), results, strict=True):
         item = items.get(result.item_id)
         _check_result(number, result, item)
         if result.item_id in seen:
@@ -556,30 +605,30 @@ def _record_results(
             )
         source_status = _apply_result(item, result, confirmed=confirmed, now=now)
         rows.append(
-            PayoutItemResult(
-                item=item,
-                from_status=source_status,
-                outcome=result.outcome,
-                amount=item.confirmed_amount if confirmed else result.amount,
-                confirmed=confirmed,
-                bank_reference=(result.bank_reference or "").strip(),
-                reason_code=item.reason_code,
-                statement_line_id=result.statement_line_id or "",
-                reconciliation=reconciliation,
-                note=note,
-                actor=who.user,
-                actor_name=who.name,
-                source=who.source,
-                request_id=current_request_id(),
-                created_at=now,
-            )
+            {
+                "item_id": item.pk,
+                "from_status": source_status,
+                "outcome": result.outcome,
+                "amount": item.confirmed_amount if confirmed else result.amount,
+                "confirmed": confirmed,
+                "bank_reference": (result.bank_reference or "").strip(),
+                "reason_code": item.reason_code,
+                "statement_line_id": result.statement_line_id or "",
+                "reconciliation_id": reconciliation.pk if reconciliation is not None else None,
+                "note": note,
+                "actor_id": who.user.pk if who.user is not None else None,
+                "actor_name": who.name,
+                "source": who.source,
+                "request_id": request_id,
+                "created_at": now,
+            }
         )
         detail = f" ({item.reason_code}" if item.reason_code else ""
         if detail:
             detail += f": {item.failure_message})" if item.failure_message else ")"
         evidence = f", statement line {item.statement_line_id}" if result.statement_line_id else ""
         events.append(
-            _event_row(
+            _event_values(
                 batch,
                 PayoutBatchEvent.Kind.ITEM,
                 who,
@@ -592,7 +641,7 @@ def _record_results(
         )
         written.append(item)
     _write_all(written, rows, events)
-    return written
+    return len(written)
 
 
 def payout_item_results_record(
@@ -602,34 +651,46 @@ def payout_item_results_record(
     source: str,
     note: str = "",
     confirmed: bool = True,
-) -> list[PayoutItem]:
-    """Apply confirmed item outcomes. Locks the batches, then the items, in pk order; an item
-    already settled cannot move again (ItemResultRefused, 409); derives each batch's status
-    from its items; writes append-only history and the outbox event. Runs inside the caller's
-    transaction when there is one, so a statement import applies all of its lines or none.
+) -> int:
+    """Apply confirmed item outcomes; returns how many items were written. Locks every batch
+    involved in pk order first, then writes whole batches at a time (items locked by pk, about
+    ``WRITE_CHUNK`` items per write, so memory stays bounded for a statement of any size); an
+    item already settled cannot move again (ItemResultRefused, 409); derives each batch's
+    status from its items; writes append-only history and the outbox event. Runs inside the
+    caller's transaction when there is one, so a statement import applies all of its lines or
+    none.
 
     ``confirmed=False`` is a rail's own report (the demo and the simulation): a failure it
     reports is not confirmed, so it cannot be paid again until the bank confirms it.
     """
     if not results:
-        return []
+        return 0
     who = _Actor(actor, source)
     now = timezone.now()
+    note = (note or "").strip()
+    written = 0
     with transaction.atomic():
-        batches, items = _lock_for_items([result.item_id for result in results])
-        written = _record_results(
-            results=results,
-            who=who,
-            confirmed=confirmed,
-            note=(note or "").strip(),
-            now=now,
-            batches=batches,
-            items=items,
-        )
-        for batch in sorted(batches.values(), key=lambda b: b.pk):
-            _settle_batch_status(
-                batch, who=who, now=now, reason=(note or "").strip() or "Item results recorded."
+        batch_of = _batches_of(list({result.item_id for result in results}))
+        for number, result in enumerate(results):
+            if result.item_id not in batch_of:
+                _check_result(number, result, None)
+        batches = _lock_batches(list(set(batch_of.values())))
+        for chunk, batch_pks in _whole_batch_chunks(enumerate(results), batch_of, WRITE_CHUNK):
+            items = _lock_items([result.item_id for _number, result in chunk])
+            written += _record_results(
+                results=[result for _number, result in chunk],
+                numbers=[number for number, _result in chunk],
+                who=who,
+                confirmed=confirmed,
+                note=note,
+                now=now,
+                batches=batches,
+                items=items,
             )
+            for pk in batch_pks:
+                _settle_batch_status(
+                    batches[pk], who=who, now=now, reason=note or "Item results recorded."
+                )
     return written
 
 
@@ -654,7 +715,7 @@ def payout_item_record_result(
             PayoutItem.objects.filter(public_id=item_id).update(
                 failure_message=failure_message.strip()[:255]
             )
-        (item,) = payout_item_results_record(
+        payout_item_results_record(
             results=[
                 ItemResult(
                     item_id=item_id,
@@ -667,7 +728,7 @@ def payout_item_record_result(
             source=source,
             confirmed=confirmed,
         )
-    return item
+    return PayoutItem.objects.get(public_id=item_id)
 
 
 def _amounts_text(items, status, currency) -> str:

@@ -315,13 +315,15 @@ def test_open_items_for_matching_and_items_by_ids():
 def test_a_statement_line_settles_and_is_shown_on_the_item(operator_api):
     batch = make_batch(status=S.IN_TRANSIT, items=1)
     item = batch.items.get()
-    (written,) = payout_item_results_record(
+    written = payout_item_results_record(
         results=[ItemResult(item.public_id, "settled", amount=9_999, statement_line_id="bsl_7")],
         actor=None,
         source="statement",
         note="camt.053 import",
     )
-    assert (written.confirmed_amount, written.statement_line_id) == (9_999, "bsl_7")
+    item.refresh_from_db()
+    assert written == 1
+    assert (item.confirmed_amount, item.statement_line_id) == (9_999, "bsl_7")
     body = operator_api.get(f"{URL}/{batch.public_id}").json()
     assert body["status"] == "settled"
     assert body["items"][0]["statement_line"] == "bsl_7"
