@@ -150,6 +150,93 @@ def _ids(items: Iterable[Item]) -> tuple[str, ...]:
     return tuple(item.item_id for item in items)
 
 
+class Matcher:
+    """The rules applied one line at a time, for a statement read as a stream: give it every
+    debit in statement order, then every credit, then ask for the overdue items. Same
+    decisions as ``match_statement``; memory holds the items, not the lines."""
+
+    def __init__(self, items: Iterable[Item], *, shift: Shift, rules: Rules = Rules()):
+        self.index = _Index(items)
+        self.rules = rules
+        self.shift = shift
+        self.settled: set[str] = {
+            key for key, item in self.index.by_id.items() if item.status == SETTLED
+        }
+        self.returned: set[str] = set()
+        self.flagged: set[str] = set()
+        self._windows: dict[tuple[dt.date, str], tuple[dt.date, dt.date]] = {}
+
+    def window(self, item: Item) -> tuple[dt.date, dt.date]:
+        key = (item.expected_settlement_date, item.calendar)
+        if key not in self._windows:
+            w = self.rules.value_date_window
+            day = item.expected_settlement_date
+            self._windows[key] = (
+                self.shift(day, -w, item.calendar),
+                self.shift(day, w, item.calendar),
+            )
+        return self._windows[key]
+
+    def decide(self, line: Line) -> Match | Exception_:
+        """The one decision for ``line``."""
+        decisions = Decisions()
+
+        def flag(reason: str, line: Line, message: str, candidates=()) -> None:
+            self.flagged.update(c.casefold() for c in candidates)
+            decisions.exceptions.append(
+                Exception_(reason, message, line_key=line.key, candidates=tuple(candidates))
+            )
+
+        by_id, by_ref, batches = self.index.named(_tokens(line))
+        if line.direction == "debit":
+            _decide_debit(
+                line,
+                by_id,
+                by_ref,
+                batches,
+                self.index,
+                self.settled,
+                self.window,
+                self.rules,
+                flag,
+                decisions,
+            )
+        elif line.return_reason:
+            _decide_return(
+                line, by_id, by_ref, self.settled, self.returned, self.rules, flag, decisions
+            )
+        else:
+            named = _ids(by_id or by_ref)
+            message = (
+                f"Credit naming {', '.join(named)} carries no return reason."
+                if named
+                else "Credit that names no payout item."
+            )
+            flag(UNMATCHED_LINE, line, message, named)
+        (decision,) = decisions.matches or decisions.exceptions
+        return decision
+
+    def overdue(self, as_of: dt.date, currency: str | None = None) -> list[Exception_]:
+        """Pending items (of ``currency``) whose window ended before ``as_of``, that no line
+        settled, returned or named."""
+        found = []
+        for key, item in self.index.by_id.items():
+            if item.status != PENDING or key in self.settled or key in self.returned:
+                continue
+            if key in self.flagged or (currency and item.currency != currency):
+                continue
+            if self.window(item)[1] < as_of:
+                found.append(
+                    Exception_(
+                        OVERDUE_ITEM,
+                        f"Expected to settle on {item.expected_settlement_date.isoformat()}; "
+                        f"no statement line by {as_of.isoformat()}.",
+                        item_id=item.item_id,
+                    )
+                )
+        return found
+
+
 def match_statement(
     lines: Iterable[Line],
     items: Iterable[Item],
@@ -159,61 +246,16 @@ def match_statement(
     as_of: dt.date | None = None,
     overdue_currency: str | None = None,
 ) -> Decisions:
-    index = _Index(items)
+    matcher = Matcher(items, shift=shift, rules=rules)
     decisions = Decisions()
-    settled: set[str] = {key for key, item in index.by_id.items() if item.status == SETTLED}
-    returned: set[str] = set()
-    flagged: set[str] = set()
-    window_cache: dict[tuple[dt.date, str], tuple[dt.date, dt.date]] = {}
-
-    def window(item: Item) -> tuple[dt.date, dt.date]:
-        key = (item.expected_settlement_date, item.calendar)
-        if key not in window_cache:
-            w = rules.value_date_window
-            day = item.expected_settlement_date
-            window_cache[key] = (shift(day, -w, item.calendar), shift(day, w, item.calendar))
-        return window_cache[key]
-
-    def flag(reason: str, line: Line, message: str, candidates=()) -> None:
-        flagged.update(c.casefold() for c in candidates)
-        decisions.exceptions.append(
-            Exception_(reason, message, line_key=line.key, candidates=tuple(candidates))
-        )
-
     ordered = sorted(lines, key=lambda line: line.direction != "debit")  # debits first, stable
     for line in ordered:
-        tokens = _tokens(line)
-        by_id, by_ref, batches = index.named(tokens)
-        if line.direction == "debit":
-            _decide_debit(
-                line, by_id, by_ref, batches, index, settled, window, rules, flag, decisions
-            )
-        elif line.return_reason:
-            _decide_return(line, by_id, by_ref, settled, returned, rules, flag, decisions)
-        else:
-            named = _ids(by_id or by_ref)
-            message = (
-                f"Credit naming {', '.join(named)} carries no return reason."
-                if named
-                else "Credit that names no payout item."
-            )
-            flag(UNMATCHED_LINE, line, message, named)
-
+        decision = matcher.decide(line)
+        (decisions.matches if isinstance(decision, Match) else decisions.exceptions).append(
+            decision
+        )
     if as_of is not None:
-        for key, item in index.by_id.items():
-            if item.status != PENDING or key in settled or key in returned or key in flagged:
-                continue
-            if overdue_currency and item.currency != overdue_currency:
-                continue
-            if window(item)[1] < as_of:
-                decisions.exceptions.append(
-                    Exception_(
-                        OVERDUE_ITEM,
-                        f"Expected to settle on {item.expected_settlement_date.isoformat()}; "
-                        f"no statement line by {as_of.isoformat()}.",
-                        item_id=item.item_id,
-                    )
-                )
+        decisions.exceptions.extend(matcher.overdue(as_of, overdue_currency))
     return decisions
 
 
