@@ -8,7 +8,9 @@ signed (a debit balance is negative).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from payflow.currencies import CURRENCIES
@@ -55,6 +57,55 @@ class StatementLine:
         return self.amount if self.direction == CREDIT else -self.amount
 
 
+class StreamedLines(Sequence):
+    """A statement's lines read from the file again on each pass instead of held in memory
+    (a 100,000-line camt.053 is about 50 MiB of parsed lines). The file was read and checked
+    whole once already, so every pass yields the same lines."""
+
+    def __init__(self, read: Callable[[], Iterator[StatementLine]], count: int):
+        self._read = read
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[StatementLine]:
+        return iter(self._read())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(self)[index]
+        position = index + self._count if index < 0 else index
+        if not 0 <= position < self._count:
+            raise IndexError(index)
+        return next(itertools.islice(iter(self), position, None))
+
+
+@dataclass(frozen=True)
+class LineTotals:
+    """What the balance check needs of the lines, gathered in one pass."""
+
+    count: int = 0
+    net: int = 0  # credits minus debits, minor units
+    latest_date: dt.date | None = None
+    other_currency: tuple[str, str] | None = None  # (currency, location) of a stray line
+
+    @classmethod
+    def of(cls, lines: Iterable[StatementLine], currency: str) -> LineTotals:
+        count = net = 0
+        latest = None
+        other = None
+        for line in lines:
+            count += 1
+            net += line.signed_amount
+            for day in (line.booking_date, line.value_date):
+                if day is not None and (latest is None or day > latest):
+                    latest = day
+            if other is None and line.currency != currency:
+                other = (line.currency, line.location)
+        return cls(count, net, latest, other)
+
+
 @dataclass(frozen=True)
 class ParsedStatement:
     format: str
@@ -65,14 +116,14 @@ class ParsedStatement:
     closing_balance: int
     opening_date: dt.date | None
     closing_date: dt.date | None
-    lines: list[StatementLine] = field(default_factory=list)
+    lines: Sequence[StatementLine] = field(default_factory=list)
+    latest_date: dt.date | None = None  # of any line; filled in by check_balances
 
     @property
     def as_of(self) -> dt.date | None:
-        return self.closing_date or max(
-            (d for line in self.lines for d in (line.booking_date, line.value_date) if d),
-            default=None,
-        )
+        if self.closing_date or self.latest_date:
+            return self.closing_date or self.latest_date
+        return LineTotals.of(self.lines, self.currency).latest_date
 
 
 def check_currency(code: str | None, location: str) -> str:
@@ -108,19 +159,22 @@ def positive(amount: int, location: str) -> int:
     return amount
 
 
-def check_balances(statement: ParsedStatement, *, closing_location: str) -> ParsedStatement:
-    """Opening balance plus every entry must equal the closing balance, to the minor unit."""
+def check_balances(
+    statement: ParsedStatement, *, closing_location: str, totals: LineTotals | None = None
+) -> ParsedStatement:
+    """Opening balance plus every entry must equal the closing balance, to the minor unit.
+    ``totals`` are the lines' own, when the parser gathered them while reading."""
     if not statement.statement_id.strip():
         raise StatementInvalid("the statement has no identifier.", location=closing_location)
     if not statement.account.strip():
         raise StatementInvalid("the statement names no account.", location=closing_location)
-    for line in statement.lines:
-        if line.currency != statement.currency:
-            raise StatementInvalid(
-                f"entry in {line.currency} on a {statement.currency} statement.",
-                location=line.location,
-            )
-    computed = statement.opening_balance + sum(line.signed_amount for line in statement.lines)
+    totals = totals or LineTotals.of(statement.lines, statement.currency)
+    if totals.other_currency is not None:
+        currency, location = totals.other_currency
+        raise StatementInvalid(
+            f"entry in {currency} on a {statement.currency} statement.", location=location
+        )
+    computed = statement.opening_balance + totals.net
     if computed != statement.closing_balance:
         from payflow.currencies import format_money
 
@@ -132,7 +186,7 @@ def check_balances(statement: ParsedStatement, *, closing_location: str) -> Pars
             f"{format_money(statement.closing_balance, statement.currency)}.",
             location=closing_location,
         )
-    return statement
+    return replace(statement, latest_date=totals.latest_date)
 
 
 def decode_text(data: bytes) -> str:

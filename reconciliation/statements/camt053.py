@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from dataclasses import replace
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -21,9 +20,11 @@ from defusedxml.ElementTree import iterparse
 from reconciliation.statements.base import (
     CREDIT,
     DEBIT,
+    LineTotals,
     ParsedStatement,
     StatementInvalid,
     StatementLine,
+    StreamedLines,
     check_balances,
     check_currency,
     positive,
@@ -136,17 +137,31 @@ def _sign(doc: _Doc, element: Element, location: str) -> int:
     )
 
 
-def _entry_line(doc: _Doc, entry: Element, position: int, currency: str) -> StatementLine | None:
+def _entry_line(
+    doc: _Doc, entry: Element, position: int, index: int, *, details: bool = True
+) -> StatementLine | None:
+    """The booked entry as a line; ``details=False`` reads only what the checks need (amount,
+    direction, dates), nothing of which can be wrong in the references and texts."""
     location = f"Stmt/Ntry[{position}]"
     status = doc.text(entry, "Sts") or doc.text(entry, "Sts/Cd")
     if status and status != "BOOK":
         return None  # pending or informational entries are not in the booked balance
-    amount, currency = _amount(doc, entry, currency, location)
+    amount, currency = _amount(doc, entry, "", location)
     # A reversal (RvslInd true) still states the direction it was booked in: CdtDbtInd.
     sign = _sign(doc, entry, location)
+    if not details:
+        return StatementLine(
+            index=index,
+            direction=CREDIT if sign > 0 else DEBIT,
+            amount=positive(amount, f"{location}/Amt"),
+            currency=currency,
+            booking_date=_date(doc, doc.find(entry, "BookgDt"), location),
+            value_date=_date(doc, doc.find(entry, "ValDt"), location),
+            location=location,
+        )
     end_to_end = ""
     references: list[str] = []
-    details: list[str] = []
+    texts: list[str] = []
     reason = ""
     for detail in doc.findall(entry, "NtryDtls/TxDtls"):
         end_to_end = end_to_end or doc.text(detail, "Refs/EndToEndId")
@@ -161,16 +176,14 @@ def _entry_line(doc: _Doc, entry: Element, position: int, currency: str) -> Stat
         creditor_reference = doc.text(detail, "RmtInf/Strd/CdtrRefInf/Ref")
         if creditor_reference:
             references.append(creditor_reference)
-        details.extend(
-            (u.text or "").strip() for u in doc.findall(detail, "RmtInf/Ustrd") if u.text
-        )
+        texts.extend((u.text or "").strip() for u in doc.findall(detail, "RmtInf/Ustrd") if u.text)
         reason = reason or doc.text(detail, "RtrInf/Rsn/Cd") or doc.text(detail, "RtrInf/Rsn/Prtry")
     if end_to_end == "NOTPROVIDED":
         end_to_end = ""
     if doc.text(entry, "AddtlNtryInf"):
-        details.append(doc.text(entry, "AddtlNtryInf"))
+        texts.append(doc.text(entry, "AddtlNtryInf"))
     return StatementLine(
-        index=0,
+        index=index,
         direction=CREDIT if sign > 0 else DEBIT,
         amount=positive(amount, f"{location}/Amt"),
         currency=currency,
@@ -180,7 +193,7 @@ def _entry_line(doc: _Doc, entry: Element, position: int, currency: str) -> Stat
         customer_reference=doc.text(entry, "NtryRef"),
         bank_reference=doc.text(entry, "AcctSvcrRef"),
         references=tuple(dict.fromkeys(references)),
-        details=" ".join(details),
+        details=" ".join(texts),
         return_reason=reason,
         location=location,
     )
@@ -198,41 +211,74 @@ def _check_root(tag: str) -> None:
         )
 
 
-def parse(data: bytes) -> ParsedStatement:
-    """Streams the document (iterparse, end events only): each ``Ntry`` is read and cleared,
-    so memory holds the lines, not the XML tree. Statement-level elements are read when
-    ``Stmt`` ends (its entries are empty by then)."""
+def _entries(data: bytes, *, details: bool = True):
+    """Stream the document (iterparse): yields each booked ``Ntry`` as a line, read and then
+    cleared and dropped from its ``Stmt``, so memory never holds the XML tree nor the lines;
+    returns what the statement-level checks need once the document has ended."""
     doc: _Doc | None = None
     ntry_tag = stmt_tag = ""
     statements: list[Element] = []
+    current_stmt = None
     entry_position = 0
-    lines: list[StatementLine] = []
+    booked = 0
     root = None
     try:
-        for _event, element in iterparse(io.BytesIO(data), events=("end",)):
-            root = element
+        for event, element in iterparse(io.BytesIO(data), events=("start", "end")):
             if doc is None:
                 doc = _Doc(_namespace(element.tag))
                 ntry_tag, stmt_tag = doc._tags("Ntry")[0], doc._tags("Stmt")[0]
                 if not doc.ns.startswith("urn:iso:std:iso:20022:tech:xsd:camt.053.001."):
                     _check_root(f"{{{doc.ns}}}Document")
             tag = element.tag
+            if event == "start":
+                if tag == stmt_tag:
+                    current_stmt = element
+                continue
+            root = element
             if tag == ntry_tag:
                 entry_position += 1
-                # The statement currency is checked once Stmt has ended (see below).
-                line = _entry_line(doc, element, entry_position, "")
-                if line is not None:
-                    lines.append(replace(line, index=len(lines) + 1))
+                # The statement currency is checked once Stmt has ended (check_balances).
+                line = _entry_line(doc, element, entry_position, booked + 1, details=details)
                 doc.forget()
                 element.clear()
+                if current_stmt is not None and len(current_stmt) and current_stmt[-1] is element:
+                    del current_stmt[-1]
+                if line is not None:
+                    booked += 1
+                    yield line
             elif tag == stmt_tag:
                 statements.append(element)
+                current_stmt = None
     except ParseError as exc:
         raise StatementInvalid(f"not well-formed XML ({exc}).", location="camt.053") from None
     except DefusedXmlException:
         raise StatementInvalid(
             "the XML uses entities or a DTD, which statements never need.", location="camt.053"
         ) from None
+    return doc, statements, root
+
+
+def parse(data: bytes) -> ParsedStatement:
+    """Reads and checks the whole file once, keeping only totals; the lines of the result are
+    read from the file again on each pass (``StreamedLines``), so a statement of any size costs
+    the memory of one entry at a time. Statement-level elements are read when ``Stmt`` ends
+    (its entries are gone by then)."""
+    entries = _entries(data, details=False)
+    count = net = 0
+    latest = None
+    currencies: dict[str, str] = {}  # currency -> location of its first line
+    while True:
+        try:
+            line = next(entries)
+        except StopIteration as done:
+            doc, statements, root = done.value
+            break
+        count += 1
+        net += line.signed_amount
+        for day in (line.booking_date, line.value_date):
+            if day is not None and (latest is None or day > latest):
+                latest = day
+        currencies.setdefault(line.currency, line.location)
     if root is None:
         raise StatementInvalid("the XML is empty.", location="camt.053")
     _check_root(root.tag)
@@ -263,13 +309,11 @@ def parse(data: bytes) -> ParsedStatement:
             ),
         )
     currency = check_currency(currency, "Stmt/Acct/Ccy")
-    for line in lines:
-        if line.currency != currency:
-            raise StatementInvalid(
-                f"amount in {line.currency} on a {currency} statement.",
-                location=f"{line.location}/Amt",
-            )
-    currency = check_currency(currency, "Stmt/Acct/Ccy")
+    other = next(((c, where) for c, where in currencies.items() if c != currency), None)
+    if other is not None:
+        raise StatementInvalid(
+            f"amount in {other[0]} on a {currency} statement.", location=f"{other[1]}/Amt"
+        )
     opening = next((balances[c] for c in OPENING_CODES if c in balances), None)
     closing = next((balances[c] for c in CLOSING_CODES if c in balances), None)
     if opening is None or closing is None:
@@ -286,6 +330,8 @@ def parse(data: bytes) -> ParsedStatement:
         closing_balance=closing[0],
         opening_date=opening[1],
         closing_date=closing[1],
-        lines=lines,
+        lines=StreamedLines(lambda: _entries(data), count),
     )
-    return check_balances(statement, closing_location=closing[2])
+    return check_balances(
+        statement, closing_location=closing[2], totals=LineTotals(count, net, latest)
+    )
