@@ -9,6 +9,7 @@ all of its lines or none, and an approval applies its resolution whole or not at
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -40,9 +41,11 @@ from reconciliation.models import (
     new_line_id,
 )
 from reconciliation.statements import ParsedStatement, parse_statement
+from reconciliation.statements import StatementLine as ParsedLine
 
 NOTE_MAX_LENGTH = 2000
 BULK = 2000
+STREAM_CHUNK = 5000  # statement lines per insert, match and write
 WRITE_OFF_CODE = "WRITE_OFF"
 SOURCE = "reconciliation"
 
@@ -109,20 +112,17 @@ def _matching_items(currency: str) -> list[matching.Item]:
     ]
 
 
-def _line_data(parsed: ParsedStatement) -> list[matching.Line]:
-    return [
-        matching.Line(
-            key=str(line.index),
-            direction=line.direction,
-            amount=line.amount,
-            currency=line.currency,
-            value_date=line.value_date or line.booking_date,
-            end_to_end_id=line.end_to_end_id,
-            texts=(line.customer_reference, *line.references, line.details),
-            return_reason=line.return_reason,
-        )
-        for line in parsed.lines
-    ]
+def _matching_line(line: ParsedLine) -> matching.Line:
+    return matching.Line(
+        key=str(line.index),
+        direction=line.direction,
+        amount=line.amount,
+        currency=line.currency,
+        value_date=line.value_date or line.booking_date,
+        end_to_end_id=line.end_to_end_id,
+        texts=(line.customer_reference, *line.references, line.details),
+        return_reason=line.return_reason,
+    )
 
 
 def _open_overdue(item_ids: list[str]) -> set[str]:
@@ -187,6 +187,11 @@ def statement_import(*, data: bytes, format: str | None = None, actor) -> Import
 
     "The same" is the same bytes or the same (account, statement id). Two imports of one
     statement at once: the second waits on the unique index, then answers as a duplicate.
+
+    The file is checked whole first (a bad one is refused before anything is written); then
+    its lines stream through in chunks of ``STREAM_CHUNK``: inserted, matched (debits as they
+    come, credits once every debit is decided, as the rules require) and recorded, so memory
+    holds the open items and one chunk, not the statement.
     """
     parsed = parse_statement(data, format)
     digest = hashlib.sha256(data).hexdigest()
@@ -194,20 +199,11 @@ def statement_import(*, data: bytes, format: str | None = None, actor) -> Import
     if existing is not None:
         return ImportResult(existing, duplicate=True)
 
-    decisions = matching.match_statement(
-        _line_data(parsed),
-        _matching_items(parsed.currency),
-        shift=shift_business_days,
-        rules=rules(),
-        as_of=parsed.as_of,
-        overdue_currency=parsed.currency,
+    matcher = matching.Matcher(
+        _matching_items(parsed.currency), shift=shift_business_days, rules=rules()
     )
-    overdue = [e for e in decisions.exceptions if e.reason == matching.OVERDUE_ITEM]
-    already = _open_overdue([e.item_id for e in overdue])
-    exceptions = [e for e in decisions.exceptions if e.item_id not in already or e.line_key]
     now = timezone.now()
-    request_id = current_request_id()
-    name = _name(actor)
+    recorder = _Recorder(actor=actor, request_id=current_request_id(), now=now)
 
     with transaction.atomic():
         try:
@@ -223,11 +219,9 @@ def statement_import(*, data: bytes, format: str | None = None, actor) -> Import
                     closing_date=parsed.closing_date,
                     sha256=digest,
                     line_count=len(parsed.lines),
-                    matched_count=len(decisions.matches),
-                    exception_count=len(exceptions),
                     imported_by=actor,
-                    imported_by_name=name,
-                    request_id=request_id,
+                    imported_by_name=recorder.name,
+                    request_id=recorder.request_id,
                     created_at=now,
                 )
         except IntegrityError:
@@ -236,24 +230,68 @@ def statement_import(*, data: bytes, format: str | None = None, actor) -> Import
                 raise
             return ImportResult(existing, duplicate=True)
 
-        rows = _insert_lines(statement, parsed)
-        by_key = {str(row.index): row for row in rows}  # lightweight rows: pk, public_id, ...
-        results = _record_matches(decisions.matches, by_key, name, request_id, now)
-        _create_exceptions(exceptions, statement, by_key, actor, request_id, now)
-        if results:
-            try:
-                with transaction.atomic():
-                    _record_in_order(
-                        results,
-                        actor=actor,
-                        note=f"Bank statement {statement.statement_id} ({statement.public_id})",
-                    )
-            except IntegrityError:
-                raise Conflict(
-                    "Another import or resolution recorded these items at the same time; "
-                    "nothing was imported. Import the statement again."
-                ) from None
+        recorder.statement = statement
+        credits: list[tuple[_LineRow, matching.Line]] = []
+        for chunk in itertools.batched(parsed.lines, STREAM_CHUNK):
+            decided = []
+            for row, line in zip(_insert_lines(statement, chunk), chunk, strict=True):
+                line = _matching_line(line)
+                if line.direction == "debit":
+                    decided.append((row, matcher.decide(line)))
+                else:
+                    credits.append((row, line))
+            recorder.record(decided)
+        for chunk in itertools.batched(credits, STREAM_CHUNK):
+            recorder.record([(row, matcher.decide(line)) for row, line in chunk])
+        if parsed.as_of is not None:
+            overdue = matcher.overdue(parsed.as_of, parsed.currency)
+            already = _open_overdue([e.item_id for e in overdue])
+            recorder.record([(None, e) for e in overdue if e.item_id not in already])
+        # Counted as the lines streamed; set before the commit that creates the row, so no
+        # one ever reads other counts.
+        BankStatement.objects.filter(pk=statement.pk).update(
+            matched_count=recorder.matched, exception_count=recorder.exceptions
+        )
+        statement.matched_count = recorder.matched
+        statement.exception_count = recorder.exceptions
     return ImportResult(statement, duplicate=False)
+
+
+class _Recorder:
+    """Writes one chunk of decisions: matches and their items, exceptions with their history,
+    and the item results through payouts' one writer."""
+
+    def __init__(self, *, actor, request_id: str, now):
+        self.actor = actor
+        self.name = _name(actor)
+        self.request_id = request_id
+        self.now = now
+        self.statement: BankStatement | None = None
+        self.matched = 0
+        self.exceptions = 0
+
+    def record(self, decided: list[tuple[_LineRow | None, object]]) -> None:
+        matches = [(row, d) for row, d in decided if isinstance(d, matching.Match)]
+        exceptions = [(row, d) for row, d in decided if not isinstance(d, matching.Match)]
+        self.matched += len(matches)
+        self.exceptions += len(exceptions)
+        results = _record_matches(matches, self.name, self.request_id, self.now)
+        _create_exceptions(exceptions, self.statement, self.actor, self.request_id, self.now)
+        if not results:
+            return
+        statement = self.statement
+        try:
+            with transaction.atomic():
+                _record_in_order(
+                    results,
+                    actor=self.actor,
+                    note=f"Bank statement {statement.statement_id} ({statement.public_id})",
+                )
+        except IntegrityError:
+            raise Conflict(
+                "Another import or resolution recorded these items at the same time; "
+                "nothing was imported. Import the statement again."
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -267,11 +305,11 @@ class _LineRow:
     bank_reference: str
 
 
-def _insert_lines(statement: BankStatement, parsed: ParsedStatement) -> list[_LineRow]:
-    public_ids = [new_line_id() for _ in parsed.lines]
+def _insert_lines(statement: BankStatement, lines) -> list[_LineRow]:
+    public_ids = [new_line_id() for _ in lines]
     ids = insert_rows(
         StatementLine,
-        [
+        (
             {
                 "public_id": public_id,
                 "statement_id": statement.pk,
@@ -289,24 +327,25 @@ def _insert_lines(statement: BankStatement, parsed: ParsedStatement) -> list[_Li
                 "return_reason": line.return_reason[:35],
                 "location": line.location[:80],
             }
-            for public_id, line in zip(public_ids, parsed.lines, strict=True)
-        ],
+            for public_id, line in zip(public_ids, lines, strict=True)
+        ),
         returning_ids=True,
     )
     return [
         _LineRow(pk, public_id, line.index, line.amount, line.bank_reference[:64])
-        for pk, public_id, line in zip(ids, public_ids, parsed.lines, strict=True)
+        for pk, public_id, line in zip(ids, public_ids, lines, strict=True)
     ]
 
 
-def _record_matches(matches, by_key, actor_name, request_id, now) -> list[ItemResult]:
+def _record_matches(matches, actor_name, request_id, now) -> list[ItemResult]:
+    """``matches``: (line row, match) pairs."""
     if not matches:
         return []
     match_ids = insert_rows(
         Match,
-        [
+        (
             {
-                "line_id": by_key[m.line_key].pk,
+                "line_id": row.pk,
                 "outcome": m.outcome,
                 "reason_code": m.reason_code[:35],
                 "source": Match.Source.AUTOMATIC.value,
@@ -315,19 +354,19 @@ def _record_matches(matches, by_key, actor_name, request_id, now) -> list[ItemRe
                 "request_id": request_id,
                 "created_at": now,
             }
-            for m in matches
-        ],
+            for row, m in matches
+        ),
         returning_ids=True,
     )
     try:
         with transaction.atomic():
             insert_rows(
                 MatchedItem,
-                [
+                (
                     {"match_id": mid, "item_id": item_id, "outcome": m.outcome, "amount": amount}
-                    for m, mid in zip(matches, match_ids, strict=True)
+                    for (_row, m), mid in zip(matches, match_ids, strict=True)
                     for item_id, amount in zip(m.item_ids, m.amounts, strict=True)
-                ],
+                ),
             )
     except IntegrityError:
         raise Conflict(
@@ -335,18 +374,19 @@ def _record_matches(matches, by_key, actor_name, request_id, now) -> list[ItemRe
             "Import the statement again to see it as an exception."
         ) from None
     results = []
-    for m in matches:
-        results.extend(_item_results(m, by_key[m.line_key]))
+    for row, m in matches:
+        results.extend(_item_results(m, row))
     return results
 
 
-def _create_exceptions(exceptions, statement, by_key, actor, request_id, now) -> None:
+def _create_exceptions(exceptions, statement, actor, request_id, now) -> None:
+    """``exceptions``: (line row, or None for an overdue item; exception) pairs."""
     if not exceptions:
         return
     amounts = {}
-    if any(e.item_id for e in exceptions):
+    if any(e.item_id for _row, e in exceptions):
         items = {}
-        for chunk in _chunks([e.item_id for e in exceptions if e.item_id]):
+        for chunk in _chunks([e.item_id for _row, e in exceptions if e.item_id]):
             items.update(items_by_ids(item_ids=chunk))
         amounts = {item_id: item.amount for item_id, item in items.items()}
     deadline = sla_deadline(now)
@@ -354,16 +394,16 @@ def _create_exceptions(exceptions, statement, by_key, actor, request_id, now) ->
         {
             "reason": e.reason,
             "statement_id": statement.pk,
-            "line_id": by_key[e.line_key].pk if e.line_key else None,
+            "line_id": row.pk if row is not None else None,
             "item_id": e.item_id or "",
             "currency": statement.currency,
-            "amount": by_key[e.line_key].amount if e.line_key else amounts.get(e.item_id, 0),
+            "amount": row.amount if row is not None else amounts.get(e.item_id, 0),
             "message": e.message[:500],
             "candidates": list(e.candidates),
             "sla_deadline": deadline,
             "created_at": now,
         }
-        for e in exceptions
+        for row, e in exceptions
     ]
     ids = insert_rows(ReconciliationException, rows, returning_ids=True)
     insert_rows(

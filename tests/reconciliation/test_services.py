@@ -319,3 +319,55 @@ def test_the_overview_shows_open_exceptions_and_links_the_queue(operator, mismat
     assert 'data-testid="ov-exceptions"' in html
     assert "open reconciliation exception" in html
     assert "/reconciliation/exceptions?status=open" in html
+
+
+def test_a_statement_streamed_in_small_chunks_records_what_the_rules_decide_whole(
+    operator, monkeypatch
+):
+    """Lines are inserted, matched and written a chunk at a time, credits after every debit:
+    across chunk boundaries the records are what ``match_statement`` decides in one piece."""
+    monkeypatch.setattr(services, "STREAM_CHUNK", 2)
+    first = make_batch(status="in_transit", items=3, amount=10_000)
+    second = make_batch(status="in_transit", items=2, amount=5_000)
+    a, b, c = first.items.order_by("pk")
+    d, e = second.items.order_by("pk")
+    day = on_time(first)
+    entries = [
+        Entry("credit", money(a.amount), a.public_id, reason="AC04"),  # before its debit
+        Entry("debit", money(a.amount), a.public_id, value_date=day),
+        Entry("debit", money(b.amount + 1), b.public_id, value_date=day),  # mismatch
+        Entry("debit", money(d.amount + e.amount), second.public_id, value_date=day),  # both
+        Entry("debit", "3.00", "RENT DECEMBER", value_date=day),
+        Entry("debit", money(a.amount), a.public_id, value_date=day),  # a second time
+        Entry("credit", money(c.amount), c.public_id, reason="R03"),  # pending: out and back
+    ]
+    data = camt053(entries, currency="USD")
+    statement_lines = services.parse_statement(data).lines
+    whole = services.matching.match_statement(
+        [services._matching_line(line) for line in statement_lines],
+        services._matching_items("USD"),
+        shift=services.shift_business_days,
+        rules=services.rules(),
+    )
+
+    statement = services.statement_import(data=data, actor=operator).statement
+
+    recorded = {
+        int(m.line.index): (m.outcome, sorted(m.items.values_list("item_id", flat=True)))
+        for m in Match.objects.filter(line__statement=statement)
+    }
+    assert recorded == {int(m.line_key): (m.outcome, sorted(m.item_ids)) for m in whole.matches}
+    flagged = {
+        x.line.index: x.reason
+        for x in ReconciliationException.objects.filter(statement=statement, line__isnull=False)
+    }
+    assert flagged == {int(x.line_key): x.reason for x in whole.exceptions}
+    assert (statement.line_count, statement.matched_count, statement.exception_count) == (
+        7,
+        len(whole.matches),
+        len(whole.exceptions),
+    )
+    statuses = dict(PayoutItem.objects.values_list("public_id", "status"))
+    assert [statuses[i.public_id] for i in (a, b, c, d, e)] == [
+        "returned", "pending", "returned", "settled", "settled",
+    ]  # fmt: skip
