@@ -241,8 +241,10 @@ def _entries(data: bytes, *, details: bool = True):
                 line = _entry_line(doc, element, entry_position, booked + 1, details=details)
                 doc.forget()
                 element.clear()
-                if current_stmt is not None and len(current_stmt) and current_stmt[-1] is element:
-                    del current_stmt[-1]
+                if current_stmt is not None:
+                    # A short search: the entries before this one are gone already, and the
+                    # parser runs at most one read (16 KiB) ahead.
+                    current_stmt.remove(element)
                 if line is not None:
                     booked += 1
                     yield line

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from reconciliation.statements import StatementInvalid, detect_format, parse_statement
+from reconciliation.statements import camt053 as camt053_parser
 from tests.reconciliation.builders import BUILDERS, Entry, bai2, camt053, csv, mt940
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -231,3 +232,19 @@ def test_a_nul_byte_anywhere_is_refused_naming_its_line(name):
     with pytest.raises(StatementInvalid, match=rf"line {line}: .*NUL") as info:
         parse_statement(data)
     assert info.value.extra["location"] == f"line {line}"
+
+
+def test_reading_a_camt053_keeps_no_entry_in_the_document_tree():
+    """Each entry is dropped from its Stmt once read, so a long file never builds a tree."""
+    entries = [Entry("debit", "1.00", f"poi_{n:020d}") for n in range(300)]
+    reader = camt053_parser._entries(camt053(entries))
+    lines = 0
+    while True:
+        try:
+            next(reader)
+            lines += 1
+        except StopIteration as done:
+            _doc, (stmt,), _root = done.value
+            break
+    assert lines == 300
+    assert not [child for child in stmt if child.tag.endswith("}Ntry")]
