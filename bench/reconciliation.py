@@ -21,6 +21,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -46,6 +47,8 @@ def _setup(database_url: str | None) -> None:
         os.environ["SQLITE_PATH"] = tempfile.mktemp(suffix=".sqlite3", prefix="recon-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "payflow.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # As in production: DEBUG keeps the text of the last 9,000 queries (megabytes here).
+    os.environ.setdefault("DEBUG", "0")
     import django
 
     django.setup()
@@ -152,6 +155,32 @@ def _camt(items, batches_by_id, day: dt.date) -> bytes:
     return (head + "".join(parts) + "</Stmt></BkToCstmrStmt></Document>").encode(), len(parts)
 
 
+class _RssSampler(threading.Thread):
+    """The process's current RSS every 50 ms, to show whether memory grows as lines stream."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples: list[float] = []
+        self.done = threading.Event()
+
+    def run(self):
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self.done.wait(0.05):
+            with open("/proc/self/statm") as statm:
+                self.samples.append(int(statm.read().split()[1]) * page / 2**20)
+
+    def stop(self):
+        self.done.set()
+        self.join()
+
+    def tenths(self) -> list[float]:
+        """RSS (MiB) at the start and at each tenth of the import's duration."""
+        if not self.samples:
+            return []
+        last = len(self.samples) - 1
+        return [round(self.samples[last * tenth // 10], 1) for tenth in range(11)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=100_000)
@@ -206,11 +235,14 @@ def main() -> None:
 
     if args.tracemalloc:
         tracemalloc.start()
+    sampler = _RssSampler()
+    sampler.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0, c0 = time.perf_counter(), time.process_time()
     with connection.execute_wrapper(count):
         result = services.statement_import(data=data, actor=user)
     import_s, import_cpu = time.perf_counter() - t0, time.process_time() - c0
+    sampler.stop()
     peak_py = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     s = result.statement
@@ -235,6 +267,7 @@ def main() -> None:
                 "peak_python_mib": round(peak_py / 2**20, 1) if peak_py else None,
                 "peak_rss_mib_before_import": round(rss_before / 1024, 1),
                 "peak_rss_mib_after_import": round(rss_after / 1024, 1),
+                "rss_mib_at_tenths_of_import": sampler.tenths(),
                 "payouts_mode": args.payouts,
                 "payouts_stub": hasattr(payouts.services, "ItemResult")
                 and "interface stub" in Path(payouts.services.__file__).read_text(),
