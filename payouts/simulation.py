@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from payflow.currencies import parse_major_amount
 from payouts.attention import action_required_q
 from payouts.models import PayoutBatch
 from payouts.services import (
@@ -33,7 +34,6 @@ RAILS = {
     "faster_payments": (["GBP"], [0]),
     "bacs": (["GBP"], [3]),
 }
-MAJOR_AMOUNT = {"USD": 100, "EUR": 100, "GBP": 100, "JPY": 1, "KWD": 1000}
 FAILURES = [
     ("R01", "Insufficient funds"),
     ("R03", "No account / unable to locate account"),
@@ -78,7 +78,7 @@ def _items(rng: random.Random, count: int, currency: str) -> list[NewItem]:
         NewItem(
             recipient_name=rng.choice(NAMES),
             account_reference=f"••••{rng.randint(1000, 9999)}",
-            amount=rng.randint(5, 5_000) * MAJOR_AMOUNT[currency],
+            amount=parse_major_amount(str(rng.randint(5, 5_000)), currency),
         )
         for _ in range(count)
     ]

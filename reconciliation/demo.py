@@ -23,7 +23,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from payflow.currencies import CURRENCIES
+from payflow.currencies import parse_major_amount
 from payouts.selectors import OpenItem, open_items_for_matching
 from reconciliation.statements import CREDIT, DEBIT, ParsedStatement, StatementLine, writers
 
@@ -58,7 +58,7 @@ def _account(currency: str) -> str:
 
 
 def _statement_lines(items: list[OpenItem], currency: str) -> list[StatementLine]:
-    fee = FEE_MAJOR_UNITS * 10 ** CURRENCIES[currency].exponent
+    fee = parse_major_amount(str(FEE_MAJOR_UNITS), currency)
     reason = RETURN_REASON.get(currency, DEFAULT_RETURN_REASON)
     lines: list[tuple[str, int, str, dt.date, str, str]] = []
     for position, item in enumerate(items):
@@ -107,7 +107,7 @@ def demo_statements(
     for currency, items in sorted(by_currency.items()):
         items.sort(key=lambda i: (i.batch_id, i.item_id))
         lines = _statement_lines(items, currency)
-        opening = OPENING_MAJOR_UNITS * 10 ** CURRENCIES[currency].exponent
+        opening = parse_major_amount(str(OPENING_MAJOR_UNITS), currency)
         closing = opening + sum(line.signed_amount for line in lines)
         day = max(now.date(), *(line.value_date for line in lines))
         # Seconds in the reference, so a statement written later is not a duplicate on import.
