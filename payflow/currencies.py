@@ -136,6 +136,23 @@ def parse_major_amount(text: str, code: str) -> int:
     return int(minor)
 
 
+def parse_minimum(typed: str, currencies: list[str]) -> int:
+    """A minimum typed in major units of its one chosen currency, in minor units.
+
+    One currency, not minor units for all: 1250 is 12.50 USD but 1,250 JPY, so a typed amount
+    means something only in one currency. static/js/format.js ``parseMinimum`` says the same."""
+    typed = (typed or "").strip()
+    codes = [code.strip().upper() for code in currencies if code.strip()]
+    if len(codes) != 1:
+        raise ValueError(f"{typed} needs exactly one currency to be read in; choose one.")
+    if codes[0] not in CURRENCIES:
+        raise ValueError(f"{codes[0]} is not a currency PayFlow knows.")
+    minor = parse_major_amount(typed, codes[0])
+    if minor < 0:
+        raise ValueError(f"{typed} is below zero; a minimum is 0 or more.")
+    return minor
+
+
 def too_many_decimals(text: str, code: str) -> str:
     """The same words as static/js/format.js says them."""
     exponent = exponent_of(code)

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from payflow.currencies import CURRENCIES, major_text, parse_major_amount
+from payflow.currencies import CURRENCIES, major_text, parse_minimum
 from transactions.models import StreamEvent, StreamRelayState
 from transactions.stream import StreamFilters
 
@@ -180,26 +180,16 @@ def parse_transaction_query(params) -> TransactionQuery:
 
 
 def typed_min_amount(params) -> tuple[int | None, str | None]:
-    """The form's typed minimum ("12.50") in minor units of its one chosen currency, or why not.
-
-    One currency, not minor units for all: 1250 is 12.50 USD but 1,250 JPY, so a typed amount
-    means something only in one currency. static/js/transactions.js says the same words."""
+    """The form's typed minimum ("12.50") in minor units of its one chosen currency, or why not
+    (``payflow.currencies.parse_minimum``)."""
     typed = (params.get("min") or "").strip()
     if not typed:
         return None, None
-    currencies = ",".join(params.getlist("currency"))
-    codes = [code.strip().upper() for code in currencies.split(",") if code.strip()]
-    if len(codes) != 1:
-        return None, f"{typed} needs exactly one currency to be read in; choose one."
-    if codes[0] not in CURRENCIES:
-        return None, f"{codes[0]} is not a currency PayFlow knows."
+    currencies = ",".join(params.getlist("currency")).split(",")
     try:
-        minor = parse_major_amount(typed, codes[0])
+        return parse_minimum(typed, currencies), None
     except ValueError as exc:
         return None, str(exc)
-    if minor < 0:
-        return None, f"{typed} is below zero; a minimum is 0 or more."
-    return minor, None
 
 
 def min_amount_as_typed(filters: StreamFilters) -> tuple[str, bool]:

@@ -76,6 +76,21 @@ export function parseMajorAmount(text, currency) {
   return { minor: (negative ? -minor : minor).toString() };
 }
 
+// A minimum typed in major units of its one chosen currency, in minor units: the same rules and
+// words as parse_minimum in payflow/currencies.py. Returns { minor } or { error }.
+export function parseMinimum(text, currencies) {
+  const typed = String(text ?? "").trim();
+  const codes = currencies.map((code) => code.trim().toUpperCase()).filter(Boolean);
+  if (codes.length !== 1) return { error: `${typed} needs exactly one currency to be read in; choose one.` };
+  if (getConfig().exponents[codes[0]] === undefined) {
+    return { error: `${codes[0]} is not a currency PayFlow knows.` };
+  }
+  const parsed = parseMajorAmount(typed, codes[0]);
+  if (parsed.error) return parsed;
+  if (parsed.minor.startsWith("-")) return { error: `${typed} is below zero; a minimum is 0 or more.` };
+  return parsed;
+}
+
 const partFormatters = new Map();
 function wallClock(date, zone) {
   let fmt = partFormatters.get(zone);

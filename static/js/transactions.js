@@ -5,7 +5,7 @@
 // last id we saw, so missed events are filled in from the server's table. Money, times and
 // status tones come from format.js, so live rows read exactly like the server-rendered ones.
 
-import { formatMoney, formatTime, getConfig, parseMajorAmount, statusLabel, timeTitle, toneOf } from "./format.js";
+import { formatMoney, formatTime, parseMinimum, statusLabel, timeTitle, toneOf } from "./format.js";
 
 const root = document.getElementById("tx-stream");
 
@@ -360,22 +360,14 @@ class TransactionsFeed {
     const currencies = form.currency.value.split(",").map((v) => v.trim().toUpperCase()).filter(Boolean);
     const badCurrency = currencies.filter((v) => !CURRENCY_RE.test(v));
     if (badCurrency.length) problems.push(`currency: ${badCurrency.join(", ")} is not a 3-letter ISO 4217 code`);
-    // Typed in major units of the one chosen currency; the stream takes minor units. The same
-    // rules and words as typed_min_amount in transactions/selectors.py.
+    // Typed in major units of the one chosen currency; the stream takes minor units.
     const typed = form.min.value.trim();
     const minor = form.querySelector("[data-min-minor]");
     minor.value = "";
     if (typed) {
-      const amountProblem = (text) => problems.push(`min: minimum amount — ${text}`);
-      if (currencies.length !== 1) amountProblem(`${typed} needs exactly one currency to be read in; choose one`);
-      else if (getConfig().exponents[currencies[0]] === undefined) {
-        amountProblem(`${currencies[0]} is not a currency PayFlow knows`);
-      } else {
-        const parsed = parseMajorAmount(typed, currencies[0]);
-        if (parsed.error) amountProblem(parsed.error.replace(/\.$/, ""));
-        else if (parsed.minor.startsWith("-")) amountProblem(`${typed} is below zero; a minimum is 0 or more`);
-        else minor.value = parsed.minor;
-      }
+      const parsed = parseMinimum(typed, currencies);
+      if (parsed.error) problems.push(`min: minimum amount — ${parsed.error.replace(/\.$/, "")}`);
+      else minor.value = parsed.minor;
     }
     const box = this.el.querySelector("[data-filter-check]");
     for (const name of ["status", "currency", "min"]) {

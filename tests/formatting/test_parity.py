@@ -216,3 +216,49 @@ process.stdout.write(JSON.stringify(input.cases.map(([t, c]) => parseMajorAmount
     assert expected[2] == {"error": "12.505 has more decimals than USD allows (2)."}
     assert expected[7] == {"minor": "1250"}  # JPY has no minor unit
     assert expected[10] == {"minor": "1250"}  # KWD has three
+
+
+TYPED_MINIMUMS = [
+    ("12.50", ["USD"]),
+    ("12.50", [" usd "]),
+    ("1250", ["JPY"]),
+    ("12.50", []),
+    ("12.50", ["USD", "EUR"]),
+    ("12.50", ["XXQ"]),
+    ("-1", ["EUR"]),
+    ("12.505", ["USD"]),
+    ("twelve", ["USD"]),
+    ("0", ["KWD"]),
+]
+
+
+def test_a_typed_minimum_reads_the_same_on_server_and_in_js():
+    from payflow.currencies import parse_minimum
+
+    script = f"""
+import {{ setConfig, parseMinimum }} from {json.dumps(FORMAT_JS.as_uri())};
+const input = JSON.parse(process.argv[1]);
+setConfig(input.config);
+process.stdout.write(JSON.stringify(input.cases.map(([t, c]) => parseMinimum(t, c))));
+"""
+    config = formatting.client_config(locale="en-US", time_zone="UTC")
+    payload = json.dumps({"config": config, "cases": TYPED_MINIMUMS})
+    done = subprocess.run(
+        [NODE, "--input-type=module", "-e", script, payload],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    expected = []
+    for text, codes in TYPED_MINIMUMS:
+        try:
+            expected.append({"minor": str(parse_minimum(text, codes))})
+        except ValueError as exc:
+            expected.append({"error": str(exc)})
+    assert json.loads(done.stdout) == expected
+    assert expected[:3] == [{"minor": "1250"}] * 3
+    assert expected[3] == expected[4]
+    assert expected[3] == {"error": "12.50 needs exactly one currency to be read in; choose one."}
+    assert expected[5] == {"error": "XXQ is not a currency PayFlow knows."}
+    assert expected[6] == {"error": "-1 is below zero; a minimum is 0 or more."}
