@@ -149,16 +149,17 @@ def _entry_line(
     amount, currency = _amount(doc, entry, "", location)
     # A reversal (RvslInd true) still states the direction it was booked in: CdtDbtInd.
     sign = _sign(doc, entry, location)
+    checked = {
+        "index": index,
+        "direction": CREDIT if sign > 0 else DEBIT,
+        "amount": positive(amount, f"{location}/Amt"),
+        "currency": currency,
+        "booking_date": _date(doc, doc.find(entry, "BookgDt"), location),
+        "value_date": _date(doc, doc.find(entry, "ValDt"), location),
+        "location": location,
+    }
     if not details:
-        return StatementLine(
-            index=index,
-            direction=CREDIT if sign > 0 else DEBIT,
-            amount=positive(amount, f"{location}/Amt"),
-            currency=currency,
-            booking_date=_date(doc, doc.find(entry, "BookgDt"), location),
-            value_date=_date(doc, doc.find(entry, "ValDt"), location),
-            location=location,
-        )
+        return StatementLine(**checked)
     end_to_end = ""
     references: list[str] = []
     texts: list[str] = []
@@ -183,19 +184,13 @@ def _entry_line(
     if doc.text(entry, "AddtlNtryInf"):
         texts.append(doc.text(entry, "AddtlNtryInf"))
     return StatementLine(
-        index=index,
-        direction=CREDIT if sign > 0 else DEBIT,
-        amount=positive(amount, f"{location}/Amt"),
-        currency=currency,
-        booking_date=_date(doc, doc.find(entry, "BookgDt"), location),
-        value_date=_date(doc, doc.find(entry, "ValDt"), location),
+        **checked,
         end_to_end_id=end_to_end,
         customer_reference=doc.text(entry, "NtryRef"),
         bank_reference=doc.text(entry, "AcctSvcrRef"),
         references=tuple(dict.fromkeys(references)),
         details=" ".join(texts),
         return_reason=reason,
-        location=location,
     )
 
 

@@ -187,17 +187,16 @@ TYPED_AMOUNTS = [
 ]
 
 
-def test_a_typed_amount_becomes_the_same_minor_units_on_server_and_in_js():
-    from payflow.currencies import parse_major_amount
-
+def js_cases(function: str, cases: list) -> list:
+    """``function`` of static/js/format.js applied in node to each case's arguments."""
     script = f"""
-import {{ setConfig, parseMajorAmount }} from {json.dumps(FORMAT_JS.as_uri())};
+import {{ setConfig, {function} }} from {json.dumps(FORMAT_JS.as_uri())};
 const input = JSON.parse(process.argv[1]);
 setConfig(input.config);
-process.stdout.write(JSON.stringify(input.cases.map(([t, c]) => parseMajorAmount(t, c))));
+process.stdout.write(JSON.stringify(input.cases.map((args) => {function}(...args))));
 """
     config = formatting.client_config(locale="en-US", time_zone="UTC")
-    payload = json.dumps({"config": config, "cases": TYPED_AMOUNTS})
+    payload = json.dumps({"config": config, "cases": cases})
     done = subprocess.run(
         [NODE, "--input-type=module", "-e", script, payload],
         capture_output=True,
@@ -205,13 +204,25 @@ process.stdout.write(JSON.stringify(input.cases.map(([t, c]) => parseMajorAmount
         timeout=30,
         check=True,
     )
-    expected = []
-    for text, code in TYPED_AMOUNTS:
+    return json.loads(done.stdout)
+
+
+def python_cases(function, cases: list) -> list:
+    """The same shape as the JS answers: ``{"minor": "..."}`` or ``{"error": "..."}``."""
+    answers = []
+    for args in cases:
         try:
-            expected.append({"minor": str(parse_major_amount(text, code))})
+            answers.append({"minor": str(function(*args))})
         except ValueError as exc:
-            expected.append({"error": str(exc)})
-    assert json.loads(done.stdout) == expected
+            answers.append({"error": str(exc)})
+    return answers
+
+
+def test_a_typed_amount_becomes_the_same_minor_units_on_server_and_in_js():
+    from payflow.currencies import parse_major_amount
+
+    expected = python_cases(parse_major_amount, TYPED_AMOUNTS)
+    assert js_cases("parseMajorAmount", TYPED_AMOUNTS) == expected
     assert expected[0] == {"minor": "1250"}
     assert expected[2] == {"error": "12.505 has more decimals than USD allows (2)."}
     assert expected[7] == {"minor": "1250"}  # JPY has no minor unit
@@ -235,28 +246,8 @@ TYPED_MINIMUMS = [
 def test_a_typed_minimum_reads_the_same_on_server_and_in_js():
     from payflow.currencies import parse_minimum
 
-    script = f"""
-import {{ setConfig, parseMinimum }} from {json.dumps(FORMAT_JS.as_uri())};
-const input = JSON.parse(process.argv[1]);
-setConfig(input.config);
-process.stdout.write(JSON.stringify(input.cases.map(([t, c]) => parseMinimum(t, c))));
-"""
-    config = formatting.client_config(locale="en-US", time_zone="UTC")
-    payload = json.dumps({"config": config, "cases": TYPED_MINIMUMS})
-    done = subprocess.run(
-        [NODE, "--input-type=module", "-e", script, payload],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    expected = []
-    for text, codes in TYPED_MINIMUMS:
-        try:
-            expected.append({"minor": str(parse_minimum(text, codes))})
-        except ValueError as exc:
-            expected.append({"error": str(exc)})
-    assert json.loads(done.stdout) == expected
+    expected = python_cases(parse_minimum, TYPED_MINIMUMS)
+    assert js_cases("parseMinimum", TYPED_MINIMUMS) == expected
     assert expected[:3] == [{"minor": "1250"}] * 3
     assert expected[3] == expected[4]
     assert expected[3] == {"error": "12.50 needs exactly one currency to be read in; choose one."}
