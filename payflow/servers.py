@@ -1,14 +1,18 @@
 """The ASGI servers a PayFlow process can run on, and the command line that starts each.
 
 daphne is the default and serves everything. uvicorn (websockets' sans-I/O protocol, or
-wsproto) and granian serve the same ``payflow.asgi:application``; ``manage.py serve --server``
-and bench/stream.py use these commands. None of them gets an ASGI lifespan: the app starts its
-per-process work (stream relay, payments janitor) with the first connection, as under daphne.
+wsproto) and granian serve the same ``payflow.asgi:application``; ``manage.py serve
+--server``, tests/server.py and bench/stream.py use these commands. None of them gets an ASGI
+lifespan: the app starts its per-process work (stream relay, payments janitor) with the first
+connection, as under daphne.
 """
 
 import sys
 
 SERVERS = ("daphne", "uvicorn", "uvicorn-wsproto", "granian")
+# What ``manage.py serve`` offers: daphne, and uvicorn (pinned in requirements.txt, tested end to
+# end). The other two are for bench/stream.py (install wsproto / granian to measure them).
+SERVE_CHOICES = ("daphne", "uvicorn")
 DEFAULT_SERVER = "daphne"
 APPLICATION = "payflow.asgi:application"
 
@@ -21,7 +25,7 @@ def server_command(server: str, *, host: str, port: int, quiet: bool = False) ->
     if server in ("uvicorn", "uvicorn-wsproto"):
         ws = "wsproto" if server == "uvicorn-wsproto" else "websockets-sansio"
         cmd = [sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port)]
-        cmd += ["--loop", "uvloop", "--http", "httptools", "--ws", ws, "--lifespan", "off"]
+        cmd += ["--loop", "auto", "--http", "httptools", "--ws", ws, "--lifespan", "off"]
         # daphne's defaults: no per-message compression, 1 MiB messages at most.
         cmd += ["--ws-per-message-deflate", "false", "--ws-max-size", str(2**20)]
         cmd += ["--no-server-header"]
