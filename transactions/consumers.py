@@ -45,8 +45,13 @@ logger = logging.getLogger(__name__)
 CLOSE_CODES = {401: 4401, 403: 4403}
 TRY_AGAIN_LATER = 4503
 SERVER_ERROR = 4500
-# The client is gone: daphne raises autobahn's Disconnected, uvicorn an OSError subclass.
-GONE = (Disconnected, OSError)
+try:  # uvicorn's "the client is gone" (an OSError subclass); absent when uvicorn is not installed
+    from uvicorn.protocols.utils import ClientDisconnected
+except ImportError:  # pragma: no cover
+    ClientDisconnected = Disconnected
+
+# The client went away while we were sending: daphne raises Disconnected, uvicorn its own.
+GONE = (Disconnected, ClientDisconnected)
 UNSUPPORTED_MESSAGE = json.dumps(
     {
         "type": "error",
