@@ -5,7 +5,8 @@ committed transaction, in a separate producer process) and measures on real sock
 delivered events/s, latency from commit to client receipt (p50/p95/p99), drops, server RSS and
 event-loop lag. Scenarios (``--scenarios``, all by default):
 
-  embedded   one daphne on SQLite + in-memory layer, C clients (a share over SSE)
+  embedded   one server process (daphne, or --server) on SQLite + in-memory layer, C clients
+             (a share over SSE)
   baseline   bench/baseline.py (uvloop + websockets, same queue capacity), same clients/rate
   postgres   two daphne processes on PostgreSQL + Redis, clients split across them
   big        1,000 clients on the embedded server and on the baseline
@@ -19,6 +20,11 @@ event-loop lag. Scenarios (``--scenarios``, all by default):
 
     .venv/bin/python bench/stream.py                 # everything, about 3-4 minutes
     .venv/bin/python bench/stream.py --scenarios embedded,baseline --seconds 5
+    .venv/bin/python bench/stream.py --scenarios big --server daphne,uvicorn,granian
+
+``--server`` picks the ASGI server of the embedded scenarios (embedded, big, slow, churn, huge);
+with several, each runs in turn and its results are keyed ``<scenario>_<server>`` (daphne keeps
+the plain key). The multi-process scenarios always use daphne.
 """
 
 import argparse
@@ -43,6 +49,7 @@ PY = sys.executable
 ALL_SCENARIOS = [
     "embedded", "baseline", "postgres", "big", "slow", "churn", "huge", "stall", "outage",
 ]  # fmt: skip
+SERVERS = ("daphne", "uvicorn", "uvicorn-wsproto", "granian")
 
 
 def parse_args(argv=None):
@@ -56,6 +63,11 @@ def parse_args(argv=None):
     produce.add_argument("--out", required=True)
     produce.add_argument("--ingest", default="")
     parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
+    parser.add_argument(
+        "--server",
+        default="daphne",
+        help=f"ASGI server(s) of the embedded scenarios, comma-separated: {', '.join(SERVERS)}",
+    )
     parser.add_argument("--clients", type=int, default=200, help="clients per scenario")
     parser.add_argument("--sse-share", type=float, default=0.1, help="share of SSE clients")
     parser.add_argument("--rate", type=float, default=200, help="events/s fed")
@@ -91,6 +103,9 @@ def parse_args(argv=None):
     unknown = set(args.scenarios.split(",")) - set(ALL_SCENARIOS)
     if args.command is None and unknown:
         parser.error(f"--scenarios: unknown {', '.join(sorted(unknown))}")
+    bad_servers = set(args.server.split(",")) - set(SERVERS)
+    if args.command is None and bad_servers:
+        parser.error(f"--server: unknown {', '.join(sorted(bad_servers))}")
     return args
 
 
@@ -160,6 +175,29 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants (granian serves from a worker process it spawns)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def _tree_sum(pid: int, measure) -> float:
+    total = 0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += measure(member)
+    return total
+
+
 class Server:
     def __init__(self, cmd: list[str], env: dict, port: int, log: Path):
         self.cmd, self.env, self.port, self.log = cmd, env, port, log
@@ -188,11 +226,11 @@ class Server:
 
     @property
     def rss_kib(self) -> int:
-        return rss_kib(self.process.pid)
+        return _tree_sum(self.process.pid, rss_kib)
 
     @property
     def cpu_seconds(self) -> float:
-        return cpu_seconds(self.process.pid)
+        return _tree_sum(self.process.pid, cpu_seconds)
 
     def stop(self) -> str:
         if self.process.poll() is None:
@@ -260,12 +298,18 @@ def ensure_postgres_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def start_payflow(env: dict, tag: str) -> Server:
+def server_command(server: str, port: int) -> list[str]:
+    """How the bench starts one PayFlow process on ``server`` (see ``manage.py serve``)."""
+    from payflow.servers import server_command as command
+
+    return command(server, host="127.0.0.1", port=port, quiet=True)
+
+
+def start_payflow(env: dict, tag: str, server: str = "daphne") -> Server:
     port = free_port()
-    cmd = [PY, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
-    cmd.append("payflow.asgi:application")
-    server = Server(cmd, env, port, ROOT / "artifacts" / "logs" / f"bench-{tag}-{port}.log")
-    return server.start()
+    cmd = server_command(server, port)
+    log = ROOT / "artifacts" / "logs" / f"bench-{tag}-{server}-{port}.log"
+    return Server(cmd, env, port, log).start()
 
 
 def start_baseline(capacity: int) -> Server:
@@ -552,8 +596,8 @@ def feed(
     seconds=None, disturb=None, connects_per_second=1000,
 ):  # fmt: skip
     urls = [f"ws://127.0.0.1:{server.port}" for server in servers]
-    idle = sum(server.rss_kib for server in servers)
     lag_before = [loop_lag_histogram(s) for s in servers] if not ingest else []
+    idle = sum(server.rss_kib for server in servers)
     result = asyncio.run(
         run_feed(
             urls=urls,
@@ -582,11 +626,12 @@ def feed(
 
 
 def scenario_embedded(
-    args, tmp, report, *, clients, rate, slow_share=0.0, key="embedded", connects_per_second=1000
-):
+    args, tmp, report, *, clients, rate, slow_share=0.0, key="embedded", connects_per_second=1000,
+    server_name="daphne",
+):  # fmt: skip
     env = embedded_env(args, tmp)
     token = prepare_database(env)
-    server = start_payflow(env, key)
+    server = start_payflow(env, key, server_name)
     try:
         asyncio.run(warm_up(server, token))
         report[key] = feed(
@@ -614,12 +659,25 @@ def scenario_baseline(args, tmp, report, *, clients, rate, key="baseline"):
 
 
 async def warm_up(server: Server, token: str) -> None:
-    """One stream connection starts the hub and the relay before anything is measured."""
+    """One stream connection of each kind before anything is measured.
+
+    The WebSocket starts the hub and the relay; the SSE request loads the URLconf (the whole
+    HTTP application, imported once per process on the first request), which would otherwise
+    be counted as memory per connection.
+    """
+    import httpx
     import websockets
 
     url = f"ws://127.0.0.1:{server.port}/ws/transactions/?token={token}"
     async with websockets.connect(url, origin=f"http://127.0.0.1:{server.port}") as ws:
         await asyncio.wait_for(ws.recv(), 10)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        sse = f"http://127.0.0.1:{server.port}/stream/transactions/"
+        async with http.stream("GET", sse, headers=headers) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    break
     await asyncio.sleep(0.5)
 
 
@@ -792,10 +850,10 @@ def scenario_outage(args, tmp, report):
         cluster.destroy()
 
 
-def scenario_churn(args, tmp, report):
+def scenario_churn(args, tmp, report, *, key="churn", server_name="daphne"):
     env = embedded_env(args, tmp)
     token = prepare_database(env)
-    server = start_payflow(env, "churn")
+    server = start_payflow(env, key, server_name)
     origin = f"http://127.0.0.1:{server.port}"
     url = f"ws://127.0.0.1:{server.port}"
     try:
@@ -817,7 +875,7 @@ def scenario_churn(args, tmp, report):
             rss_after_mib=round(after / 1024, 1),
             rss_growth_last_four_fifths_kib=round((rounds[-1] - rounds[0]) * 1024),
         )
-        report["churn"] = result
+        report[key] = result
     finally:
         server.stop()
 
@@ -842,49 +900,45 @@ def main(argv=None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="payflow-bench-") as tmp_name:
         tmp = Path(tmp_name)
+        servers = args.server.split(",")
+
+        def keyed(key, server):
+            return key if server == "daphne" else f"{key}_{server}"
+
+        def each_server(run):
+            return lambda: [run(server) for server in servers]
+
         steps = {
-            "embedded": lambda: scenario_embedded(
-                args, tmp, report, clients=args.clients, rate=args.rate
-            ),
+            "embedded": each_server(lambda s: scenario_embedded(
+                args, tmp, report, clients=args.clients, rate=args.rate,
+                key=keyed("embedded", s), server_name=s,
+            )),
             "baseline": lambda: scenario_baseline(
                 args, tmp, report, clients=args.clients, rate=args.rate
             ),
             "postgres": lambda: scenario_postgres(args, tmp, report),
             "big": lambda: (
-                scenario_embedded(
-                    args, tmp, report, clients=args.big_clients, rate=args.big_rate, key="big"
-                ),
-                scenario_baseline(
-                    args,
-                    tmp,
-                    report,
-                    clients=args.big_clients,
-                    rate=args.big_rate,
-                    key="big_baseline",
-                ),
-            ),  # fmt: skip
-            "slow": lambda: scenario_embedded(
-                args,
-                tmp,
-                report,
-                clients=args.clients,
-                rate=args.rate,
-                slow_share=args.slow_share,
-                key="slow",
-            ),  # fmt: skip
-            "churn": lambda: scenario_churn(args, tmp, report),
-            "huge": lambda: scenario_embedded(
-                args,
-                tmp,
-                report,
-                clients=args.huge_clients,
-                rate=args.huge_rate,
-                key="huge",
-                connects_per_second=args.huge_connects_per_second,
-            ),  # fmt: skip
+                [scenario_embedded(args, tmp, report, clients=args.big_clients,
+                                   rate=args.big_rate, key=keyed("big", s), server_name=s)
+                 for s in servers],
+                scenario_baseline(args, tmp, report, clients=args.big_clients,
+                                  rate=args.big_rate, key="big_baseline"),
+            ),
+            "slow": each_server(lambda s: scenario_embedded(
+                args, tmp, report, clients=args.clients, rate=args.rate,
+                slow_share=args.slow_share, key=keyed("slow", s), server_name=s,
+            )),
+            "churn": each_server(
+                lambda s: scenario_churn(args, tmp, report, key=keyed("churn", s), server_name=s)
+            ),
+            "huge": each_server(lambda s: scenario_embedded(
+                args, tmp, report, clients=args.huge_clients, rate=args.huge_rate,
+                key=keyed("huge", s), connects_per_second=args.huge_connects_per_second,
+                server_name=s,
+            )),
             "stall": lambda: scenario_stall(args, tmp, report),
             "outage": lambda: scenario_outage(args, tmp, report),
-        }
+        }  # fmt: skip
         for name in scenarios:
             step_started = time.monotonic()
             print(f"== {name}", flush=True)
@@ -892,9 +946,10 @@ def main(argv=None) -> int:
             print(f"   done in {time.monotonic() - step_started:.0f} s", flush=True)
             Path(args.json).parent.mkdir(parents=True, exist_ok=True)
             Path(args.json).write_text(json.dumps(report, indent=2))  # what we have so far
-    for ours, base in (("embedded", "baseline"), ("big", "big_baseline")):
-        if ours in report and base in report:
-            report[f"{ours}_vs_baseline"] = ratios(report[ours], report[base])
+    for prefix, base in (("embedded", "baseline"), ("big", "big_baseline")):
+        for ours in [key for key in list(report) if key.split("_")[0] == prefix]:
+            if base in report and ours != base and not ours.endswith("_vs_baseline"):
+                report[f"{ours}_vs_baseline"] = ratios(report[ours], report[base])
     report["total_seconds"] = round(time.monotonic() - started)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=2))

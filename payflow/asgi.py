@@ -1,5 +1,8 @@
 """ASGI entry point: HTTP via Django; WebSocket via Channels with session auth, and origin
-checks for cookie sessions (bearer-token clients need no Origin; see payflow/ws_origin.py)."""
+checks for cookie sessions (bearer-token clients need no Origin; see payflow/ws_origin.py).
+The live stream's WebSocket is a plain ASGI app that authenticates by itself (see
+payflow/routing.py and transactions/consumers.py). Served by daphne by default; see
+payflow/servers.py for the others."""
 
 import os
 
@@ -12,7 +15,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from payflow.routing import websocket_urlpatterns  # noqa: E402
+from payflow.routing import direct_websockets, route_direct, websocket_urlpatterns  # noqa: E402
 from payflow.ws_origin import CookieSessionOriginValidator  # noqa: E402
 from payments.background import with_payments_background  # noqa: E402
 from transactions.transport import stream_aware  # noqa: E402
@@ -26,7 +29,9 @@ application = with_payments_background(
             {
                 "http": django_asgi_app,
                 "websocket": CookieSessionOriginValidator(
-                    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                    route_direct(
+                        direct_websockets, AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                    )
                 ),
             }
         )

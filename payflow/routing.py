@@ -1,5 +1,21 @@
-"""WebSocket routes of every app, gathered for the ASGI router."""
+"""WebSocket routes of every app, gathered for the ASGI router.
 
+``direct_websockets`` maps an exact path to a plain ASGI app that authenticates by itself;
+``websocket_urlpatterns`` are Channels consumers served behind ``AuthMiddlewareStack``.
+"""
+
+from transactions.routing import direct_websockets as transaction_sockets
 from transactions.routing import websocket_urlpatterns as transaction_streams
 
+direct_websockets = {**transaction_sockets}
 websocket_urlpatterns = [*transaction_streams]
+
+
+def route_direct(direct: dict, fallback):
+    """Send a WebSocket whose path is in ``direct`` straight to its app, others to ``fallback``."""
+
+    async def application(scope, receive, send):
+        app = direct.get(scope.get("path", ""), fallback)
+        return await app(scope, receive, send)
+
+    return application

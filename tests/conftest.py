@@ -114,11 +114,12 @@ def admin_api(admin):
 
 @pytest.fixture
 def server_factory(transactional_db):
-    """Start real daphne servers on the test database; all are stopped after the test."""
+    """Start real servers (daphne unless ``server=``) on the test database; all are stopped after
+    the test."""
     started: list[ServerProcess] = []
 
-    def start(**env) -> ServerProcess:
-        server = ServerProcess(env={key: str(value) for key, value in env.items()})
+    def start(server: str = "daphne", **env) -> ServerProcess:
+        server = ServerProcess(env={key: str(value) for key, value in env.items()}, server=server)
         started.append(server)
         return server.start()
 

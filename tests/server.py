@@ -1,4 +1,5 @@
-"""Run the real ASGI app under daphne in a child process, against the test database.
+"""Run the real ASGI app under daphne (or another server) in a child process, against the test
+database.
 
 Tests that need WebSockets, SSE, several server processes or a browser use this: the child is
 a real PayFlow server, so nothing about the network path is simulated.
@@ -8,12 +9,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 from django.db import connection
+
+from payflow.servers import server_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,8 +42,11 @@ def test_database_url() -> str:
 
 
 class ServerProcess:
-    def __init__(self, *, port: int | None = None, env: dict | None = None, log_path=None):
+    def __init__(
+        self, *, port: int | None = None, env: dict | None = None, log_path=None, server="daphne"
+    ):
         self.port = port or free_port()
+        self.server = server
         self.extra_env = env or {}
         self.process: subprocess.Popen | None = None
         self.log_path = Path(log_path or ROOT / "artifacts" / "logs" / f"server-{self.port}.log")
@@ -67,16 +72,7 @@ class ServerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the child
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "payflow.asgi:application",
-            ],
+            server_command(self.server, host="127.0.0.1", port=self.port),
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -1,7 +1,8 @@
-from django.urls import path
+from transactions.consumers import transaction_stream_socket
 
-from transactions.consumers import TransactionStreamConsumer
+# Plain ASGI apps by exact path: the stream authenticates on its own and needs none of Channels'
+# per-connection middleware (see transactions/consumers.py).
+direct_websockets = {"/ws/transactions/": transaction_stream_socket}
 
-websocket_urlpatterns = [
-    path("ws/transactions/", TransactionStreamConsumer.as_asgi()),
-]
+# Channels consumers behind session auth (none in this app).
+websocket_urlpatterns = []

@@ -146,6 +146,16 @@ def server_error_message(*, last_id: int | None) -> dict:
 
 
 class StreamSession:
+    # Thousands of these live for hours: slots, and nothing allocated before it is needed (the
+    # queue's storage on the first event, the retry backoff on the first failed read, a wake-up
+    # future only while the sender waits).
+    __slots__ = (
+        "filters", "since", "transport", "buffer", "heartbeat_seconds", "backlog_max",
+        "through", "backlog_after", "backlog_through", "dropped_after", "dropped_through",
+        "pending", "delivered", "last_sent_id", "live_floor", "hub", "_woken", "_waiter", "_open",
+        "_retry", "_retry_at",
+    )  # fmt: skip
+
     def __init__(self, *, request: StreamRequest, transport: str, capacity: int | None = None):
         self.filters = request.filters
         self.since = request.since
@@ -166,9 +176,11 @@ class StreamSession:
         # Live events up to here are ones the client says it already has.
         self.live_floor = self.since or 0
         self.hub = None
-        self._wake = asyncio.Event()
+        # Set by ``offer``; the sender looks again before it sleeps (what an Event would do).
+        self._woken = False
+        self._waiter: asyncio.Future | None = None
         self._open = False
-        self._retry = Backoff(base=0.2)
+        self._retry: Backoff | None = None
         self._retry_at = 0.0
 
     @property
@@ -235,7 +247,13 @@ class StreamSession:
         if self.backlog_after is not None:
             self.backlog_through = self.through = last
             self._trim_backlog()
-        self._wake.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        self._woken = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _trim_backlog(self) -> None:
         """A client this far behind the head is slower than the feed: drop its oldest."""
@@ -298,10 +316,12 @@ class StreamSession:
                 if self.backlog_after is None:
                     return None
                 events = await self._backlog_page(min(limit, REPLAY_PAGE))
-                self._retry.reset()
+                self._retry = None
                 if events:
                     return self._events_message(events)
             except OUTAGE_ERRORS as exc:
+                if self._retry is None:
+                    self._retry = Backoff(base=0.2)
                 delay = self._retry.next_delay()
                 self._retry_at = time.monotonic() + delay
                 logger.warning(
@@ -348,7 +368,7 @@ class StreamSession:
                     raise StreamClosed(None)
                 first = False
                 yield self.heartbeat()
-            self._wake.clear()
+            self._woken = False
             chaos = await chaos_settings.get()
             slowed = chaos.stream_slow_consumer_ms
             # A consumer slowed on purpose stands for a client too slow to carry: it is allowed
@@ -370,6 +390,12 @@ class StreamSession:
             wake_at = next_heartbeat
             if self._retry_at > time.monotonic():
                 wake_at = min(wake_at, self._retry_at)
+            if self._woken:
+                continue  # offered while we were busy: look again before sleeping
             timeout = max(0.0, wake_at - time.monotonic())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._waiter, timeout)
+            finally:
+                self._waiter = None

@@ -173,27 +173,32 @@ class StreamBuffer:
     offered. Memory is bounded by ``capacity`` events, never by how slow the client is.
     """
 
+    __slots__ = ("capacity", "_events", "_drops", "dropped_total", "offered_total")
+
     def __init__(self, capacity: int):
         if capacity < 1:
             raise ValueError("capacity: must be at least 1")
         self.capacity = capacity
-        self._events: deque[dict] = deque()
+        # Allocated with the first event: an idle connection holds no queue storage.
+        self._events: deque[dict] | None = None
         self._drops: DropReport | None = None
         self.dropped_total = 0
         self.offered_total = 0
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._events) if self._events is not None else 0
 
     @property
     def is_full(self) -> bool:
-        return len(self._events) >= self.capacity
+        return len(self) >= self.capacity
 
     def offer(self, event: dict) -> bool:
         """Queue an event; returns True if an older event had to be dropped to make room."""
         self.offered_total += 1
         dropped = False
-        if len(self._events) >= self.capacity:
+        if self._events is None:
+            self._events = deque()
+        elif len(self._events) >= self.capacity:
             self._record_drop(self._events.popleft())
             dropped = True
         self._events.append(event)
@@ -210,8 +215,13 @@ class StreamBuffer:
 
     def take(self, limit: int) -> list[dict]:
         """Up to ``limit`` of the oldest queued events, oldest first."""
-        count = min(limit, len(self._events))
-        return [self._events.popleft() for _ in range(count)]
+        events = self._events
+        if events is None:
+            return []
+        if len(events) <= limit:
+            self._events = None  # drained: give the storage back
+            return list(events)
+        return [events.popleft() for _ in range(limit)]
 
     def take_drop_report(self) -> DropReport | None:
         report, self._drops = self._drops, None

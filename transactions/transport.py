@@ -2,8 +2,9 @@
 way to see their socket's write buffer.
 
 Daphne's ``send`` never waits: whatever an app sends piles up in Twisted's write buffer, so a
-client that stops reading would make the server's memory grow without bound. For stream paths
-this wrapper puts a ``TransportWatch`` in the scope; the stream's sender waits until the socket
+client that stops reading would make the server's memory grow without bound. For the SSE path
+this wrapper puts a ``TransportWatch`` in the scope (the WebSocket app makes its own from
+``send``); the stream's sender waits until the socket
 drains below ``STREAM_WRITE_BUFFER_BYTES`` before sending more, so unread events stay in the
 bounded per-connection queue (where they are dropped and counted) instead. Other servers
 (uvicorn, granian) apply this backpressure in ``send`` itself; there the watch is a no-op.
@@ -20,7 +21,7 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-STREAM_PATHS = ("/ws/transactions/", "/stream/transactions/")
+SSE_PATHS = ("/stream/transactions/",)
 SCOPE_KEY = "payflow.transport_watch"
 POLL_SECONDS = 0.01
 
@@ -92,9 +93,9 @@ def stream_aware(app):
                 ensure_relay_started()
             except Exception:
                 logger.exception("stream relay did not start; it starts with the next stream")
-        if scope["type"] in ("http", "websocket") and scope.get("path", "").startswith(
-            STREAM_PATHS
-        ):
+        # The stream's WebSocket app gets daphne's own ``send`` and makes its watch itself;
+        # Django's SSE view only sees the scope, so it gets the watch there.
+        if scope["type"] == "http" and scope.get("path", "").startswith(SSE_PATHS):
             scope = {**scope, SCOPE_KEY: TransportWatch.from_send(send)}
         return await app(scope, receive, send)
 

@@ -24,3 +24,14 @@ def test_bench_refuses_an_unknown_scenario():
     )
     assert result.returncode == 2
     assert "--scenarios" in result.stderr
+
+
+def test_bench_refuses_an_unknown_server():
+    result = subprocess.run(
+        [sys.executable, "bench/stream.py", "--scenarios", "big", "--server", "daphne,nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "--server: unknown nope" in result.stderr

@@ -7,11 +7,13 @@ from django.conf import settings
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError
 
+from payflow.servers import DEFAULT_SERVER, SERVE_CHOICES, server_command
+
 
 class Command(BaseCommand):
     help = (
-        "Serve PayFlow with daphne (HTTP + WebSocket) and, unless --no-traffic, a demo traffic "
-        "simulator so the live stream moves at once."
+        "Serve PayFlow with daphne (HTTP + WebSocket; --server picks another ASGI server) and, "
+        "unless --no-traffic, a demo traffic simulator so the live stream moves at once."
     )
 
     def add_arguments(self, parser):
@@ -24,26 +26,19 @@ class Command(BaseCommand):
             help="Demo transactions per second (0 turns demo traffic off).",
         )
         parser.add_argument("--no-traffic", action="store_true")
+        parser.add_argument(
+            "--server",
+            choices=SERVE_CHOICES,
+            default=DEFAULT_SERVER,
+            help="ASGI server of this process (see docs/transactions.md, 'Server processes').",
+        )
 
-    def handle(self, *args, host, port, traffic_rate, no_traffic, **options):
+    def handle(self, *args, host, port, traffic_rate, no_traffic, server, **options):
         if not 0 < port < 65536:
             raise CommandError(f"--port: {port} is not a TCP port (1-65535).")
         if traffic_rate < 0:
             raise CommandError("--traffic-rate: must be 0 or more.")
-        children = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    host,
-                    "-p",
-                    str(port),
-                    "payflow.asgi:application",
-                ]
-            )
-        ]
+        children = [subprocess.Popen(server_command(server, host=host, port=port))]
         if not no_traffic and traffic_rate > 0 and "simulate" in get_commands():
             children.append(
                 subprocess.Popen(

@@ -1,0 +1,41 @@
+"""The ASGI servers a PayFlow process can run on, and the command line that starts each.
+
+daphne is the default and serves everything. uvicorn (websockets' sans-I/O protocol, or
+wsproto) and granian serve the same ``payflow.asgi:application``; ``manage.py serve
+--server``, tests/server.py and bench/stream.py use these commands. None of them gets an ASGI
+lifespan: the app starts its per-process work (stream relay, payments janitor) with the first
+connection, as under daphne.
+"""
+
+import sys
+
+SERVERS = ("daphne", "uvicorn", "uvicorn-wsproto", "granian")
+# What ``manage.py serve`` offers: daphne, and uvicorn (pinned in requirements.txt, tested end to
+# end). The other two are for bench/stream.py (install wsproto / granian to measure them).
+SERVE_CHOICES = ("daphne", "uvicorn")
+DEFAULT_SERVER = "daphne"
+APPLICATION = "payflow.asgi:application"
+
+
+def server_command(server: str, *, host: str, port: int, quiet: bool = False) -> list[str]:
+    """argv that serves PayFlow on ``host:port`` with ``server`` (one process)."""
+    if server == "daphne":
+        cmd = [sys.executable, "-m", "daphne", "-b", host, "-p", str(port)]
+        return [*cmd, *(["-v", "0"] if quiet else []), APPLICATION]
+    if server in ("uvicorn", "uvicorn-wsproto"):
+        ws = "wsproto" if server == "uvicorn-wsproto" else "websockets-sansio"
+        cmd = [sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port)]
+        cmd += ["--loop", "auto", "--http", "httptools", "--ws", ws, "--lifespan", "off"]
+        # daphne's defaults: no per-message compression, 1 MiB messages at most.
+        cmd += ["--ws-per-message-deflate", "false", "--ws-max-size", str(2**20)]
+        cmd += ["--no-server-header"]
+        if quiet:
+            cmd += ["--log-level", "warning", "--no-access-log"]
+        return [*cmd, APPLICATION]
+    if server == "granian":
+        cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", host]
+        cmd += ["--port", str(port), "--workers", "1", "--loop", "uvloop"]
+        if quiet:
+            cmd += ["--log-level", "warning"]
+        return [*cmd, APPLICATION]
+    raise ValueError(f"unknown server {server!r}; use one of {', '.join(SERVERS)}")

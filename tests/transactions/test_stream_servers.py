@@ -1,0 +1,49 @@
+"""The stream end to end under the other supported ASGI server (``manage.py serve --server``).
+
+daphne is covered by every other stream test; this runs the same path (outbox -> relay -> hub ->
+socket) through a real uvicorn process, including the relay starting without a lifespan and the
+close codes the consumer sends.
+"""
+
+import pytest
+
+from tests.transactions.streamclient import SseCollector, WebSocketCollector, produce, wait_for
+
+SERVER = "uvicorn"
+
+
+@pytest.fixture
+def uvicorn_server(stream_server):
+    pytest.importorskip("uvicorn")
+    return stream_server(server=SERVER)
+
+
+def test_events_reach_websocket_and_sse_clients_under_uvicorn(uvicorn_server, bearer):
+    ws = WebSocketCollector(uvicorn_server, headers=bearer).start().wait_subscribed()
+    sse = SseCollector(uvicorn_server, headers=bearer).start().wait_subscribed()
+
+    ids = produce(3, currency="EUR")
+
+    assert ws.wait_for_ids(ids) == ids
+    assert sse.wait_for_ids(ids) == ids
+    assert {event["currency"] for event in ws.events} == {"EUR"}
+    ws.stop()
+    sse.stop()
+
+
+def test_resume_and_refusals_keep_their_close_codes_under_uvicorn(uvicorn_server, bearer):
+    [first] = produce(1)
+    resumed = WebSocketCollector(uvicorn_server, query=f"since={first - 1}", headers=bearer)
+    resumed.start()
+    assert resumed.wait_for_ids([first]) == [first]
+    resumed.stop()
+
+    anonymous = WebSocketCollector(uvicorn_server).start()
+    wait_for(lambda: anonymous.finished.is_set(), what="the refusal")
+    assert anonymous.close_code == 4401
+    assert anonymous.of_type("error")[0]["code"] == "not_authenticated"
+
+    bad = WebSocketCollector(uvicorn_server, query="kind=nope", headers=bearer).start()
+    wait_for(lambda: bad.finished.is_set(), what="the refusal")
+    assert bad.close_code == 4400
+    assert bad.of_type("error")[0]["field"] == "kind"
