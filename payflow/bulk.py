@@ -17,6 +17,7 @@ and no lone surrogate.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models, transaction
@@ -24,6 +25,7 @@ from django.db import connection, models, transaction
 from payflow.text_guard import refuse_bad_values
 
 CHUNK = 1000
+STREAM_CHUNK = 5000
 
 # Values of these fields go to psycopg as they are; the rest through the field's own preparation.
 _PLAIN_FIELDS = (
@@ -73,32 +75,40 @@ def _table_values(fields, rows: Iterable[dict]) -> list[tuple]:
 
 
 def insert_rows(
-    model: type[models.Model], rows: Sequence[dict], *, returning_ids: bool = False
+    model: type[models.Model], rows: Iterable[dict], *, returning_ids: bool = False
 ) -> list[int]:
-    """Insert ``rows``; with ``returning_ids``, their new primary keys in row order."""
-    if not rows:
-        return []
-    fields = _columns(model, rows)
-    refuse_bad_values(model, fields, rows)
-    values = _table_values(fields, rows)
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
+    """Insert ``rows`` (all or none); with ``returning_ids``, their new primary keys in row
+    order. ``rows`` may be a generator: it is read and written ``STREAM_CHUNK`` rows at a time,
+    so the values of a large write are never all held at once."""
+    ids: list[int] = []
+    fields = None
+    with transaction.atomic(), connection.cursor() as cursor:
+        for chunk in itertools.batched(rows, STREAM_CHUNK):
+            if fields is None:
+                fields = _columns(model, chunk)
+            refuse_bad_values(model, fields, chunk)
+            values = _table_values(fields, chunk)
+            ids.extend(_write_chunk(cursor, model, fields, values, returning_ids=returning_ids))
+    return ids
+
+
+def _write_chunk(cursor, model, fields, values: list[tuple], *, returning_ids: bool) -> list[int]:
+    table = connection.ops.quote_name(model._meta.db_table)
     pk = model._meta.pk
-    with connection.cursor() as cursor:
-        if not _postgresql():
-            ids = _insert_returning(cursor, table, fields, values, pk)
-            return ids if returning_ids else []
-        ids: list[int] = []
-        if returning_ids:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, pk.column, len(values)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            fields = [pk, *fields]
-            values = [(new_id, *record) for new_id, record in zip(ids, values, strict=True)]
-        _copy(cursor, table, [field.column for field in fields], values)
-        return ids
+    if not _postgresql():
+        ids = _insert_returning(cursor, table, fields, values, pk)
+        return ids if returning_ids else []
+    ids: list[int] = []
+    if returning_ids:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk.column, len(values)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        fields = [pk, *fields]
+        values = [(new_id, *record) for new_id, record in zip(ids, values, strict=True)]
+    _copy(cursor, table, [field.column for field in fields], values)
+    return ids
 
 
 def _insert_returning(cursor, table, fields, values, pk) -> list[int]:
