@@ -10,8 +10,8 @@ default) multi-row ``INSERT ... RETURNING`` and Django's ``bulk_update``.
 
 Rows are dicts keyed by field attname (``batch_id``, not ``batch``) holding plain values: str,
 int, bool, date, aware datetime, None, or Python data for a JSON field. A field a row leaves out
-takes the model's default. Text is checked as every save is (payflow.text_guard): no NUL byte
-and no lone surrogate.
+takes the model's default. Text is checked as every save is (payflow.text_guard), for inserts
+and updates alike: no NUL byte and no lone surrogate.
 """
 
 from __future__ import annotations
@@ -62,13 +62,22 @@ def _columns(model: type[models.Model], rows: Sequence[dict]):
     return fields
 
 
-def _table_values(fields, rows: Iterable[dict]) -> list[tuple]:
+def _dict_value(row: dict, field: models.Field):
+    return row[field.attname] if field.attname in row else field.get_default()
+
+
+def _instance_value(row: models.Model, field: models.Field):
+    return getattr(row, field.attname)
+
+
+def _table_values(fields, rows: Iterable, value_of=_dict_value) -> list[tuple]:
+    """Each row's values for ``fields``, prepared for the database."""
     preparers = [_preparer(field) for field in fields]
     values = []
     for row in rows:
         record = []
         for field, prepare in zip(fields, preparers, strict=True):
-            value = row[field.attname] if field.attname in row else field.get_default()
+            value = value_of(row, field)
             record.append(value if prepare is None else prepare(value))
         values.append(tuple(record))
     return values
@@ -133,14 +142,16 @@ def _copy(cursor, table: str, columns: Sequence[str], values: Iterable[tuple]) -
 
 
 def update_rows(model: type[models.Model], rows: Sequence[models.Model], fields: list[str]) -> None:
-    """Write ``fields`` of every row (by primary key), as ``bulk_update`` would."""
+    """Write ``fields`` of every row (by primary key), as ``bulk_update`` would, after the text
+    check every save runs (updates skip pre_save)."""
     if not rows:
-        return
-    if not _postgresql():
-        model.objects.bulk_update(rows, fields, batch_size=CHUNK)
         return
     pk = model._meta.pk
     concrete = [pk] + [model._meta.get_field(name) for name in fields]
+    refuse_bad_values(model, concrete, rows, getattr)
+    if not _postgresql():
+        model.objects.bulk_update(rows, fields, batch_size=CHUNK)
+        return
     quote = connection.ops.quote_name
     columns = [field.column for field in concrete]
     # One temporary table per (table, columns), dropped at commit.
@@ -148,20 +159,10 @@ def update_rows(model: type[models.Model], rows: Sequence[models.Model], fields:
     temp = quote(f"pf_update_{model._meta.db_table}_{digest}"[:63])
     definition = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in concrete)
     assignments = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns[1:])
-    preparers = [_preparer(field) for field in concrete]
-    values = (
-        tuple(
-            value if prepare is None else prepare(value)
-            for value, prepare in zip(
-                (getattr(row, field.attname) for field in concrete), preparers, strict=True
-            )
-        )
-        for row in rows
-    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {temp} ({definition}) ON COMMIT DROP")
         cursor.execute(f"TRUNCATE {temp}")
-        _copy(cursor, temp, columns, values)
+        _copy(cursor, temp, columns, _table_values(concrete, rows, _instance_value))
         cursor.execute(
             f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} FROM {temp} AS v "
             f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}"

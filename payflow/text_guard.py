@@ -27,15 +27,21 @@ def refuse_bad_text(sender, instance, raw=False, **kwargs):
         raise InvalidInput.for_fields(problems)
 
 
-def refuse_bad_values(model, fields, rows) -> None:
-    """The same check for rows written set-based (``payflow.bulk``), one pass per column."""
+def _row_value(row: dict, attname: str):
+    return row.get(attname)
+
+
+def refuse_bad_values(model, fields, rows, value_of=_row_value) -> None:
+    """The same check for rows written set-based (``payflow.bulk``), one pass per column;
+    ``value_of(row, attname)`` reads a row (a dict by default, ``getattr`` for instances)."""
     if model._meta.app_label not in GUARDED_APPS:
         return
     problems = {}
     for field in fields:
         if not isinstance(field, models.CharField | models.TextField):
             continue
-        texts = [row[field.attname] for row in rows if isinstance(row.get(field.attname), str)]
+        values = (value_of(row, field.attname) for row in rows)
+        texts = [value for value in values if isinstance(value, str)]
         problem = bad_character_problem("".join(texts))
         if problem:
             problems[field.name] = [problem]
