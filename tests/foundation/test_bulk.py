@@ -114,3 +114,18 @@ def test_insert_rows_refuses_bad_text_naming_the_field_and_writes_nothing():
 def test_insert_rows_refuses_a_column_the_model_does_not_have():
     with pytest.raises(TypeError, match="no columns"):
         insert_rows(PayoutBatchEvent, [{"batch": 1}])
+
+
+def test_update_rows_refuses_bad_text_naming_the_field_and_writes_nothing():
+    batch = make_batch(status="in_transit", items=2, amount=1_000)
+    items = list(batch.items.order_by("pk"))
+    items[0].bank_reference = "fine"
+    items[1].bank_reference = "bad \x00 reference"
+
+    with pytest.raises(InvalidInput) as info:
+        update_rows(PayoutItem, items, ["bank_reference"])
+
+    assert list(info.value.fields) == ["bank_reference"]
+    assert set(PayoutItem.objects.filter(batch=batch).values_list("bank_reference", flat=True)) == {
+        ""
+    }
