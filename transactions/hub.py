@@ -16,6 +16,7 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from prometheus_client import Histogram
 
+from payflow.lifetime import process_task
 from transactions import selectors
 from transactions.relay import GROUP, Backoff, current_relay, ensure_relay_started, process_label
 
@@ -63,7 +64,7 @@ def supervised(run, name: str) -> asyncio.Task:
                 logger.exception("stream hub: task %s failed; restarting it", name)
             await asyncio.sleep(1.0)
 
-    return asyncio.get_running_loop().create_task(forever(), name=name)
+    return process_task(forever(), name=name)
 
 
 class StreamHub:

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import connection as django_connection
 
 from payflow import metrics
+from payflow.lifetime import process_task
 
 logger = logging.getLogger(__name__)
 
@@ -312,7 +313,7 @@ class Relay:
 
     def start(self) -> None:
         if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self.run(), name="stream-relay")
+            self.task = process_task(self.run(), name="stream-relay")
             if self.postgres and self.leader_election:
                 atexit.register(self.hand_over_lease)
 
