@@ -8,6 +8,11 @@ this wrapper puts a ``TransportWatch`` in the scope (the WebSocket app makes its
 drains below ``STREAM_WRITE_BUFFER_BYTES`` before sending more, so unread events stay in the
 bounded per-connection queue (where they are dropped and counted) instead. Other servers
 (uvicorn, granian) apply this backpressure in ``send`` itself; there the watch is a no-op.
+
+It also gives every SSE request one shared worker thread for its synchronous work. Django runs
+each request's sync middleware and database calls in a thread of that request's own, which
+lives until the response ends: for a stream that is hours, and a thread (its stack, its C
+allocator cache, its database connection) costs far more than the stream's own state.
 """
 
 import asyncio
@@ -16,7 +21,9 @@ import functools
 import logging
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -75,6 +82,17 @@ class TransportWatch:
         return True
 
 
+@functools.cache
+def stream_request_executor() -> ThreadPoolExecutor:
+    """The one thread that runs the sync work of every SSE request, one call at a time.
+
+    One thread, as Django's own default for sync work outside a request: a request's sync calls
+    keep their order and their thread-local database connection, and streams that set up at
+    once take turns for the few milliseconds each needs.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="stream-requests")
+
+
 def transport_watch(scope) -> TransportWatch:
     return scope.get(SCOPE_KEY) or TransportWatch()
 
@@ -97,6 +115,10 @@ def stream_aware(app):
         # Django's SSE view only sees the scope, so it gets the watch there.
         if scope["type"] == "http" and scope.get("path", "").startswith(SSE_PATHS):
             scope = {**scope, SCOPE_KEY: TransportWatch.from_send(send)}
+            # The outermost context decides the thread: Django's own per-request one then
+            # leaves the choice to this one.
+            async with ThreadSensitiveContext(executor=stream_request_executor()):
+                return await app(scope, receive, send)
         return await app(scope, receive, send)
 
     return application

@@ -10,7 +10,6 @@ import logging
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connections
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
@@ -226,10 +225,6 @@ async def transaction_stream(request):
         await session.open()
     except DomainError as exc:
         return error_response(exc)
-    # The access check and the session lookup ran in this request's own worker thread, whose
-    # database connection would otherwise stay open (a SQLite connection is some 200 KiB of C
-    # memory) for as long as the stream does. Later reads open and close their own.
-    await sync_to_async(connections.close_all)()
     response = StreamResponse(
         session,
         sse_frames(session, transport_watch(request.scope)),

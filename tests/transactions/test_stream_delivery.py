@@ -1,5 +1,7 @@
 """End to end through a real daphne process: outbox -> relay -> hub -> WebSocket / SSE."""
 
+import os
+
 import pytest
 from django.db import transaction
 
@@ -246,3 +248,27 @@ def test_chaos_slowed_consumer_overflows_its_queue_and_counts_every_drop(
     assert len(client.event_ids) + client.dropped_count == len(sent)
     assert max(len(frame["events"]) for frame in client.of_type("events")) <= 10
     client.stop()
+
+
+def server_thread_count(server) -> int:
+    return len(os.listdir(f"/proc/{server.process.pid}/task"))
+
+
+def test_open_sse_streams_share_one_worker_thread(stream_server, bearer):
+    """A thread per open stream would cost more than the stream itself; and the hub that the
+    first stream started keeps serving after that stream has ended."""
+    server = stream_server()
+    first = SseCollector(server, headers=bearer).start().wait_subscribed()
+    [early] = produce(1)
+    first.wait_for_ids([early])
+    first.stop()
+    threads_with_one_stream = server_thread_count(server)
+
+    streams = [SseCollector(server, headers=bearer).start().wait_subscribed() for _ in range(8)]
+    [late] = produce(1)
+    for stream in streams:
+        stream.wait_for_ids([late])
+
+    assert server_thread_count(server) <= threads_with_one_stream + 1
+    for stream in streams:
+        stream.stop()
