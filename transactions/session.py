@@ -16,7 +16,6 @@ on, and the read is retried with capped backoff until it succeeds.
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -145,6 +144,11 @@ def server_error_message(*, last_id: int | None) -> dict:
     )
 
 
+def _wake_up(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class StreamSession:
     # Thousands of these live for hours: slots, and nothing allocated before it is needed (the
     # queue's storage on the first event, the retry backoff on the first failed read, a wake-up
@@ -251,9 +255,8 @@ class StreamSession:
 
     def _wake(self) -> None:
         self._woken = True
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if self._waiter is not None:
+            _wake_up(self._waiter)
 
     def _trim_backlog(self) -> None:
         """A client this far behind the head is slower than the feed: drop its oldest."""
@@ -392,10 +395,13 @@ class StreamSession:
                 wake_at = min(wake_at, self._retry_at)
             if self._woken:
                 continue  # offered while we were busy: look again before sleeping
-            timeout = max(0.0, wake_at - time.monotonic())
-            self._waiter = asyncio.get_running_loop().create_future()
+            # A future and one timer: an idle connection spends its life here, and wait_for's
+            # coroutine and timeout context would cost it more than its own state.
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(max(0.0, wake_at - time.monotonic()), _wake_up, waiter)
             try:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._waiter, timeout)
+                await waiter
             finally:
+                timer.cancel()
                 self._waiter = None
