@@ -2,7 +2,12 @@
 checks for cookie sessions (bearer-token clients need no Origin; see payflow/ws_origin.py).
 The live stream's WebSocket is a plain ASGI app that authenticates by itself (see
 payflow/routing.py and transactions/consumers.py). Served by daphne by default; see
-payflow/servers.py for the others."""
+payflow/servers.py for the others.
+
+The layers PayFlow writes here hand over rather than wait: each is a plain function (marked as
+a coroutine function for servers and routers) that does its work and returns the inner
+application's coroutine. A stream connection passes through all of them and lasts hours; an
+``async def`` layer would keep its frame alive, a few hundred bytes, for all of that time."""
 
 import os
 

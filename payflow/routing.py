@@ -4,6 +4,8 @@
 ``websocket_urlpatterns`` are Channels consumers served behind ``AuthMiddlewareStack``.
 """
 
+import inspect
+
 from transactions.routing import direct_websockets as transaction_sockets
 from transactions.routing import websocket_urlpatterns as transaction_streams
 
@@ -14,8 +16,8 @@ websocket_urlpatterns = [*transaction_streams]
 def route_direct(direct: dict, fallback):
     """Send a WebSocket whose path is in ``direct`` straight to its app, others to ``fallback``."""
 
-    async def application(scope, receive, send):
-        app = direct.get(scope.get("path", ""), fallback)
-        return await app(scope, receive, send)
+    @inspect.markcoroutinefunction  # hands over the app's coroutine: see payflow/asgi.py
+    def application(scope, receive, send):
+        return direct.get(scope.get("path", ""), fallback)(scope, receive, send)
 
     return application

@@ -9,6 +9,7 @@ the consumer judges its token alone. A connection with neither token nor session
 to the consumer, which refuses it without the role.
 """
 
+import inspect
 from urllib.parse import parse_qs
 
 from channels.security.websocket import WebsocketDenier
@@ -74,8 +75,8 @@ class CookieSessionOriginValidator:
     def __init__(self, application):
         self.application = application
 
-    async def __call__(self, scope, receive, send):
+    @inspect.markcoroutinefunction  # hands over the app's coroutine: see payflow/asgi.py
+    def __call__(self, scope, receive, send):
         if scope["type"] == "websocket" and not origin_allowed(scope):
-            denier = WebsocketDenier()
-            return await denier(scope, receive, send)
-        return await self.application(scope, receive, send)
+            return WebsocketDenier()(scope, receive, send)
+        return self.application(scope, receive, send)

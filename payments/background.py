@@ -5,6 +5,7 @@ when the process serves its first connection; that also tells the simulated proc
 server's own address for webhooks to itself.
 """
 
+import inspect
 import logging
 
 logger = logging.getLogger(__name__)
@@ -13,7 +14,8 @@ logger = logging.getLogger(__name__)
 def with_payments_background(app):
     started = False
 
-    async def application(scope, receive, send):
+    @inspect.markcoroutinefunction  # hands over the app's coroutine: see payflow/asgi.py
+    def application(scope, receive, send):
         nonlocal started
         if not started and scope["type"] in ("http", "websocket"):
             started = True
@@ -24,6 +26,6 @@ def with_payments_background(app):
                 janitor.start_periodic()
             except Exception:  # noqa: BLE001 - serving must not depend on the janitor
                 logger.exception("the janitor's periodic task did not start")
-        return await app(scope, receive, send)
+        return app(scope, receive, send)
 
     return application

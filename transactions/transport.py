@@ -18,6 +18,7 @@ allocator cache, its database connection) costs far more than the stream's own s
 import asyncio
 import contextlib
 import functools
+import inspect
 import logging
 import socket
 import time
@@ -101,7 +102,8 @@ def stream_aware(app):
     """Wrap the ASGI application: start the relay on the first connection, watch stream sockets."""
     started = False
 
-    async def application(scope, receive, send):
+    @inspect.markcoroutinefunction  # hands over the app's coroutine: see payflow/asgi.py
+    def application(scope, receive, send):
         nonlocal started
         if not started and scope["type"] in ("http", "websocket"):
             started = True
@@ -115,10 +117,14 @@ def stream_aware(app):
         # Django's SSE view only sees the scope, so it gets the watch there.
         if scope["type"] == "http" and scope.get("path", "").startswith(SSE_PATHS):
             scope = {**scope, SCOPE_KEY: TransportWatch.from_send(send)}
-            # The outermost context decides the thread: Django's own per-request one then
-            # leaves the choice to this one.
-            async with ThreadSensitiveContext(executor=stream_request_executor()):
-                return await app(scope, receive, send)
-        return await app(scope, receive, send)
+            return on_stream_thread(app(scope, receive, send))
+        return app(scope, receive, send)
 
     return application
+
+
+async def on_stream_thread(request):
+    # The outermost context decides the thread: Django's own per-request one then leaves the
+    # choice to this one.
+    async with ThreadSensitiveContext(executor=stream_request_executor()):
+        return await request
