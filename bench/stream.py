@@ -864,8 +864,8 @@ def scenario_churn(args, tmp, report, *, key="churn", server_name="daphne"):
         per_round = max(1, args.churn // 5)
         while result["cycles"] + result["errors"] < args.churn:
             step = asyncio.run(churn(url, origin, token, per_round, args.churn_concurrency))
-            for key in result:
-                result[key] += step[key]
+            for name in result:
+                result[name] += step[name]
             time.sleep(1)  # let closed connections be collected
             rounds.append(round(server.rss_kib / 1024, 1))
         after = server.rss_kib
