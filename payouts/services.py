@@ -17,6 +17,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import batched
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -390,8 +391,7 @@ LOOKUP_CHUNK = 5_000
 def _batches_of(item_ids: list[str]) -> dict[str, int]:
     """Each known item's batch pk, by item id."""
     found: dict[str, int] = {}
-    for start in range(0, len(item_ids), LOOKUP_CHUNK):
-        chunk = item_ids[start : start + LOOKUP_CHUNK]
+    for chunk in batched(item_ids, LOOKUP_CHUNK):
         found.update(
             PayoutItem.objects.filter(public_id__in=chunk).values_list("public_id", "batch_id")
         )
@@ -401,9 +401,7 @@ def _batches_of(item_ids: list[str]) -> dict[str, int]:
 def _lock_batches(batch_pks: list[int]) -> dict[int, PayoutBatch]:
     """Lock the batches in pk order, the order every writer takes them in."""
     batches: dict[int, PayoutBatch] = {}
-    ordered = sorted(batch_pks)
-    for start in range(0, len(ordered), LOOKUP_CHUNK):
-        chunk = ordered[start : start + LOOKUP_CHUNK]
+    for chunk in batched(sorted(batch_pks), LOOKUP_CHUNK):
         batches.update(
             (batch.pk, batch)
             for batch in PayoutBatch.objects.select_for_update(of=("self",))

@@ -76,11 +76,6 @@ def _existing(parsed: ParsedStatement, digest: str) -> BankStatement | None:
     )
 
 
-def _chunks(values: list, size: int = BULK):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _matching_items(currency: str) -> list[matching.Item]:
     """Open items (and returnable settled ones) as plain data for the matching rules.
 
@@ -91,7 +86,7 @@ def _matching_items(currency: str) -> list[matching.Item]:
     known = {oi.item_id: getattr(oi, "status", None) for oi in open_items}
     unknown = [item_id for item_id, status in known.items() if status is None]
     settled: set[str] = set()
-    for chunk in _chunks(unknown):
+    for chunk in itertools.batched(unknown, BULK):
         settled.update(
             MatchedItem.objects.filter(item_id__in=chunk, outcome=MatchOutcome.SETTLED).values_list(
                 "item_id", flat=True
@@ -127,7 +122,7 @@ def _matching_line(line: ParsedLine) -> matching.Line:
 
 def _open_overdue(item_ids: list[str]) -> set[str]:
     found: set[str] = set()
-    for chunk in _chunks(item_ids):
+    for chunk in itertools.batched(item_ids, BULK):
         found.update(
             ReconciliationException.objects.filter(
                 reason=ExceptionReason.OVERDUE_ITEM, item_id__in=chunk
@@ -386,7 +381,7 @@ def _create_exceptions(exceptions, statement, actor, request_id, now) -> None:
     amounts = {}
     if any(e.item_id for _row, e in exceptions):
         items = {}
-        for chunk in _chunks([e.item_id for _row, e in exceptions if e.item_id]):
+        for chunk in itertools.batched([e.item_id for _row, e in exceptions if e.item_id], BULK):
             items.update(items_by_ids(item_ids=chunk))
         amounts = {item_id: item.amount for item_id, item in items.items()}
     deadline = sla_deadline(now)
