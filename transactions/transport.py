@@ -6,8 +6,14 @@ client that stops reading would make the server's memory grow without bound. For
 this wrapper puts a ``TransportWatch`` in the scope (the WebSocket app makes its own from
 ``send``); the stream's sender waits until the socket
 drains below ``STREAM_WRITE_BUFFER_BYTES`` before sending more, so unread events stay in the
-bounded per-connection queue (where they are dropped and counted) instead. Other servers
-(uvicorn, granian) apply this backpressure in ``send`` itself; there the watch is a no-op.
+bounded per-connection queue (where they are dropped and counted) instead.
+
+uvicorn's ``send`` waits while its asyncio transport is paused, which would bound memory but
+leave a client that stops reading stuck forever, never told why. There the watch reads the
+asyncio transport's buffer the same way, and moves the transport's own pause above the watch's
+mark, so the stream decides when a client is too slow and its ``closing`` message still fits.
+Under both, the socket's kernel send buffer is made small (``STREAM_SOCKET_SNDBUF_BYTES``).
+Other servers (granian) get a no-op watch and their own backpressure.
 
 It also gives every SSE request one shared worker thread for its synchronous work. Django runs
 each request's sync middleware and database calls in a thread of that request's own, which
@@ -32,6 +38,7 @@ logger = logging.getLogger(__name__)
 SSE_PATHS = ("/stream/transactions/",)
 SCOPE_KEY = "payflow.transport_watch"
 POLL_SECONDS = 0.01
+MAX_FRAME_BYTES = 2**20  # the largest WebSocket message either server accepts
 
 
 def _twisted_tcp_transport(protocol):
@@ -46,36 +53,70 @@ def _twisted_tcp_transport(protocol):
     return None
 
 
+def _asyncio_transport(send):
+    """The asyncio transport behind a uvicorn ``send`` (a method of its protocol), if any."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    # Duck-typed: uvloop's transports are not asyncio.WriteTransport subclasses.
+    if hasattr(transport, "get_write_buffer_size") and hasattr(transport, "is_closing"):
+        return transport
+    return None
+
+
+def _small_send_buffer(sock) -> None:
+    # A small kernel buffer makes "the client is not reading" visible to us quickly and bounds
+    # kernel memory per stream too.
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_SNDBUF, int(settings.STREAM_SOCKET_SNDBUF_BYTES)
+        )
+
+
 class TransportWatch:
-    def __init__(self, tcp=None):
-        self.tcp = tcp
+    __slots__ = ("tcp", "stream", "high_water")
+
+    def __init__(self, tcp=None, stream=None):
+        self.tcp = tcp  # daphne: the Twisted TCP transport
+        self.stream = stream  # uvicorn: the asyncio transport
         self.high_water = int(settings.STREAM_WRITE_BUFFER_BYTES)
 
     @classmethod
     def from_send(cls, send) -> "TransportWatch":
-        tcp = None
         if isinstance(send, functools.partial) and send.args:
             tcp = _twisted_tcp_transport(send.args[0])
-        if tcp is not None:
-            sndbuf = int(settings.STREAM_SOCKET_SNDBUF_BYTES)
-            # A small kernel buffer makes "the client is not reading" visible to us quickly
-            # and bounds kernel memory per stream too.
-            with contextlib.suppress(OSError, AttributeError):
-                tcp.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
-        return cls(tcp)
+            if tcp is not None:
+                with contextlib.suppress(AttributeError):
+                    _small_send_buffer(tcp.getHandle())
+                return cls(tcp=tcp)
+        stream = _asyncio_transport(send)
+        if stream is None:
+            return cls()
+        _small_send_buffer(stream.get_extra_info("socket"))
+        watch = cls(stream=stream)
+        # Above the watch's mark by the largest frame (1 MiB): the sender stops below it, so
+        # the server's own send only ever waits for a client that is already being closed.
+        with contextlib.suppress(NotImplementedError, ValueError):
+            stream.set_write_buffer_limits(high=watch.high_water + MAX_FRAME_BYTES)
+        return watch
 
     def buffered_bytes(self) -> int:
-        if self.tcp is None:
-            return 0
-        return len(self.tcp.dataBuffer) - self.tcp.offset + self.tcp._tempDataLen
+        if self.tcp is not None:
+            return len(self.tcp.dataBuffer) - self.tcp.offset + self.tcp._tempDataLen
+        if self.stream is not None:
+            return self.stream.get_write_buffer_size()
+        return 0
+
+    def _gone(self) -> bool:
+        if self.tcp is not None:
+            return getattr(self.tcp, "disconnected", False) or not getattr(self.tcp, "connected", 1)
+        return self.stream is not None and self.stream.is_closing()
 
     async def wait_writable(self, within: float) -> bool:
         """True once the socket's write buffer is below the high-water mark; False on timeout."""
-        if self.tcp is None:
+        if self.tcp is None and self.stream is None:
             return True
         deadline = time.monotonic() + within
         while self.buffered_bytes() > self.high_water:
-            if getattr(self.tcp, "disconnected", False) or not getattr(self.tcp, "connected", 1):
+            if self._gone():
                 return True  # the send fails or is ignored; the disconnect is handled elsewhere
             if time.monotonic() >= deadline:
                 return False
