@@ -20,6 +20,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from payflow.lifetime import lifespan  # noqa: E402
 from payflow.routing import direct_websockets, route_direct, websocket_urlpatterns  # noqa: E402
 from payflow.ws_origin import CookieSessionOriginValidator  # noqa: E402
 from payments.background import with_payments_background  # noqa: E402
@@ -33,6 +34,7 @@ application = with_payments_background(
         ProtocolTypeRouter(
             {
                 "http": django_asgi_app,
+                "lifespan": lifespan,  # uvicorn and granian: clean shutdown (payflow/lifetime.py)
                 "websocket": CookieSessionOriginValidator(
                     route_direct(
                         direct_websockets, AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

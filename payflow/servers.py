@@ -2,9 +2,10 @@
 
 daphne is the default and serves everything. uvicorn (websockets' sans-I/O protocol, or
 wsproto) and granian serve the same ``payflow.asgi:application``; ``manage.py serve
---server``, tests/server.py and bench/stream.py use these commands. None of them gets an ASGI
-lifespan: the app starts its per-process work (stream relay, payments janitor) with the first
-connection, as under daphne.
+--server``, tests/server.py and bench/stream.py use these commands. Per-process work (stream
+relay, payments janitor) starts with the first connection on every server, since daphne has no
+ASGI lifespan; the lifespan's shutdown, where a server sends it, runs the clean-stop hooks
+(payflow/lifetime.py).
 """
 
 import sys
@@ -15,6 +16,7 @@ SERVERS = ("daphne", "uvicorn", "uvicorn-wsproto", "granian")
 SERVE_CHOICES = ("daphne", "uvicorn")
 DEFAULT_SERVER = "daphne"
 APPLICATION = "payflow.asgi:application"
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def server_command(server: str, *, host: str, port: int, quiet: bool = False) -> list[str]:
@@ -25,7 +27,11 @@ def server_command(server: str, *, host: str, port: int, quiet: bool = False) ->
     if server in ("uvicorn", "uvicorn-wsproto"):
         ws = "wsproto" if server == "uvicorn-wsproto" else "websockets-sansio"
         cmd = [sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port)]
-        cmd += ["--loop", "auto", "--http", "httptools", "--ws", ws, "--lifespan", "off"]
+        cmd += ["--loop", "auto", "--http", "httptools", "--ws", ws, "--lifespan", "on"]
+        # A stopping process waits this long for open connections: WebSockets are closed at
+        # once (1012), but an SSE response never ends by itself, so it is cut after the grace
+        # period and its client resumes elsewhere from its last id.
+        cmd += ["--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_SECONDS)]
         # daphne's defaults: no per-message compression, 1 MiB messages at most.
         cmd += ["--ws-per-message-deflate", "false", "--ws-max-size", str(2**20)]
         cmd += ["--no-server-header"]

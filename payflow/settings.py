@@ -67,6 +67,7 @@ KNOWN_VARIABLES = {
     "PAYFLOW_TRUSTED_PROXIES", "PAYFLOW_READYZ_TOKEN", "PAYFLOW_METRICS_TOKEN",
     "PAYFLOW_MAX_BODY_BYTES", "PAYFLOW_MAX_UPLOAD_BYTES",
     "PAYFLOW_TEST_FAST_PASSWORD_HASHER",  # the test suite's; ignored in production
+    "PAYFLOW_TEST_SERVER",  # the test suite's: which server its server processes run on
 }  # fmt: skip
 OWN_PREFIXES = ("PAYFLOW_", "STREAM_", "CHAOS_", "PAYOUT_", "PAYMENT_", "IDEMPOTENCY_", "LOGIN_")
 _unknown = sorted(

@@ -8,7 +8,7 @@ from django.db import connection
 from payflow.accounts.roles import Role, ensure_groups
 from payflow.accounts.services import api_token_create
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.server import ServerProcess
+from tests.server import TEST_SERVER, ServerProcess
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -114,11 +114,11 @@ def admin_api(admin):
 
 @pytest.fixture
 def server_factory(transactional_db):
-    """Start real servers (daphne unless ``server=``) on the test database; all are stopped after
-    the test."""
+    """Start real servers (``TEST_SERVER`` unless ``server=``) on the test database; all are
+    stopped after the test."""
     started: list[ServerProcess] = []
 
-    def start(server: str = "daphne", **env) -> ServerProcess:
+    def start(server: str = TEST_SERVER, **env) -> ServerProcess:
         server = ServerProcess(env={key: str(value) for key, value in env.items()}, server=server)
         started.append(server)
         return server.start()

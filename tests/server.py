@@ -1,5 +1,5 @@
-"""Run the real ASGI app under daphne (or another server) in a child process, against the test
-database.
+"""Run the real ASGI app under daphne (or another server: ``TEST_SERVER``) in a child process,
+against the test database.
 
 Tests that need WebSockets, SSE, several server processes or a browser use this: the child is
 a real PayFlow server, so nothing about the network path is simulated.
@@ -15,9 +15,14 @@ from pathlib import Path
 import httpx
 from django.db import connection
 
-from payflow.servers import server_command
+from payflow.servers import DEFAULT_SERVER, SERVERS, server_command
 
 ROOT = Path(__file__).resolve().parent.parent
+# The server every test process runs on unless a test names one: the default, or another to run
+# the whole suite on it (PAYFLOW_TEST_SERVER=uvicorn make test).
+TEST_SERVER = os.environ.get("PAYFLOW_TEST_SERVER") or DEFAULT_SERVER
+if TEST_SERVER not in SERVERS:
+    raise RuntimeError(f"PAYFLOW_TEST_SERVER={TEST_SERVER!r}; use one of {', '.join(SERVERS)}")
 
 
 def free_port() -> int:
@@ -43,7 +48,7 @@ def test_database_url() -> str:
 
 class ServerProcess:
     def __init__(
-        self, *, port: int | None = None, env: dict | None = None, log_path=None, server="daphne"
+        self, *, port: int | None = None, env: dict | None = None, log_path=None, server=TEST_SERVER
     ):
         self.port = port or free_port()
         self.server = server

@@ -22,7 +22,6 @@ the stream back; it never loses an event. On SQLite writers are serialized: hole
 """
 
 import asyncio
-import atexit
 import logging
 import os
 import random
@@ -36,7 +35,7 @@ from django.conf import settings
 from django.db import connection as django_connection
 
 from payflow import metrics
-from payflow.lifetime import process_task
+from payflow.lifetime import at_shutdown, process_task
 
 logger = logging.getLogger(__name__)
 
@@ -315,11 +314,18 @@ class Relay:
         if self.task is None or self.task.done():
             self.task = process_task(self.run(), name="stream-relay")
             if self.postgres and self.leader_election:
-                atexit.register(self.hand_over_lease)
+                at_shutdown(self.stop)
+
+    def stop(self) -> None:
+        """The process is stopping cleanly: stop publishing, then hand the lease over. Nothing
+        yields in between, so the relay cannot renew or retake the lease it just gave up."""
+        if self.task is not None and not self.task.done() and self.task.get_loop().is_running():
+            self.task.cancel()  # takes effect at the task's next step; its state is as it was
+        self.hand_over_lease()
 
     def hand_over_lease(self) -> None:
-        """At interpreter exit (daphne stops its loop on SIGTERM/SIGINT and returns): give the
-        lease up if we still hold it. Runs on its own short connection; the loop is gone."""
+        """Give the lease up if we still hold it, recording how far we published. Runs on its
+        own short connection: the relay's may be mid-query, or its loop gone (daphne)."""
         if not (self.is_publisher and self.token and self.through is not None):
             return
         import psycopg

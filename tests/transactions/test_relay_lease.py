@@ -1,6 +1,6 @@
 """Relay leadership under a frozen holder (SIGSTOP), and what fast clients see after a stall.
 
-Two real daphne processes on PostgreSQL + Redis; the relay holder is frozen with SIGSTOP (its
+Two real server processes on PostgreSQL + Redis; the relay holder is frozen with SIGSTOP (its
 database connection stays open, as in a GC pause, a stuck disk or a VM migration), then woken
 with SIGCONT.
 """
@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from tests.transactions.streamclient import WebSocketCollector, produce, wait_for
+from payflow.servers import GRACEFUL_SHUTDOWN_SECONDS
+from tests.transactions.streamclient import SseCollector, WebSocketCollector, produce, wait_for
 from transactions.models import StreamRelayState
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -135,26 +136,37 @@ def test_after_an_8_second_relay_stall_a_fast_client_has_dropped_nothing(stream_
         client.stop()
 
 
-def test_a_holder_that_shuts_down_cleanly_hands_the_lease_over_at_once(stream_server, bearer):
+@pytest.mark.parametrize("server_name", ["daphne", "uvicorn"])
+def test_a_holder_that_shuts_down_cleanly_hands_the_lease_over_at_once(
+    stream_server, bearer, server_name
+):
     # A lease far longer than the test: only the handover can explain a quick takeover.
-    servers = [stream_server(STREAM_LEASE_SECONDS=60) for _ in range(2)]
+    servers = [stream_server(server=server_name, STREAM_LEASE_SECONDS=60) for _ in range(2)]
     clients = [WebSocketCollector(s, headers=bearer).start().wait_subscribed() for s in servers]
     before = produce(5)
     for client in clients:
         client.wait_for_ids(before)
     holder, survivor = holder_and_survivor(servers)
     survivor_client = clients[servers.index(survivor)]
+    # An SSE response never ends by itself: the holder must stop in spite of it.
+    holder_sse = SseCollector(holder, headers=bearer).start().wait_subscribed()
     token = StreamRelayState.objects.get(pk=1).lease_token
 
     stopped_at = time.monotonic()
-    holder.stop()  # SIGTERM: daphne stops its loop and the interpreter exits
+    # SIGTERM. daphne stops its loop and exits; uvicorn closes WebSockets (1012), cuts SSE
+    # after its grace period, then sends the lifespan's shutdown.
+    holder.stop()
+    exited_after = time.monotonic() - stopped_at
     after = produce(5)
     survivor_client.wait_for_ids(after, timeout=10)
     took_over_after = time.monotonic() - stopped_at
 
+    assert holder.process.returncode is not None
+    assert exited_after < GRACEFUL_SHUTDOWN_SECONDS + 3, "not killed after the stop's timeout"
+    wait_for(lambda: holder_sse.finished.is_set(), what="the holder's SSE response to end")
     state = StreamRelayState.objects.get(pk=1)
     assert state.holder.endswith(f":{survivor.process.pid}")
     assert state.lease_token == token + 1
-    assert took_over_after < 10, "well inside the 60 s lease"
+    assert took_over_after < GRACEFUL_SHUTDOWN_SECONDS + 5, "well inside the 60 s lease"
     assert survivor_client.event_ids == before + after  # nothing lost, nothing twice
     survivor_client.stop()

@@ -1,8 +1,8 @@
 """The stream end to end under the other supported ASGI server (``manage.py serve --server``).
 
 daphne is covered by every other stream test; this runs the same path (outbox -> relay -> hub ->
-socket) through a real uvicorn process, including the relay starting without a lifespan and the
-close codes the consumer sends.
+socket) through a real uvicorn process, including the relay starting with the first connection
+and the close codes the consumer sends.
 """
 
 import time
