@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from payflow import servers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -238,6 +240,13 @@ else:
 if env_bool("PAYFLOW_TEST_FAST_PASSWORD_HASHER", False) and not PRODUCTION:
     # Tests create many users; PBKDF2's deliberate slowness would dominate the suite's time.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The test suite's: the ASGI server its server processes run on unless a test names one.
+PAYFLOW_TEST_SERVER = os.environ.get("PAYFLOW_TEST_SERVER") or servers.DEFAULT_SERVER
+if PAYFLOW_TEST_SERVER not in servers.SERVERS:
+    raise ImproperlyConfigured(
+        f"PAYFLOW_TEST_SERVER must be one of {', '.join(servers.SERVERS)}, "
+        f"got {PAYFLOW_TEST_SERVER!r}."
+    )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]

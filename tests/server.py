@@ -13,16 +13,15 @@ import time
 from pathlib import Path
 
 import httpx
+from django.conf import settings
 from django.db import connection
 
-from payflow.servers import DEFAULT_SERVER, SERVERS, server_command
+from payflow.servers import server_command
 
 ROOT = Path(__file__).resolve().parent.parent
 # The server every test process runs on unless a test names one: the default, or another to run
 # the whole suite on it (PAYFLOW_TEST_SERVER=uvicorn make test).
-TEST_SERVER = os.environ.get("PAYFLOW_TEST_SERVER") or DEFAULT_SERVER
-if TEST_SERVER not in SERVERS:
-    raise RuntimeError(f"PAYFLOW_TEST_SERVER={TEST_SERVER!r}; use one of {', '.join(SERVERS)}")
+TEST_SERVER = settings.PAYFLOW_TEST_SERVER
 
 
 def free_port() -> int:
