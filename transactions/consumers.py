@@ -38,7 +38,7 @@ from transactions.session import (
     stream_unavailable,
 )
 from transactions.stream import StreamInputError, parse_stream_request
-from transactions.transport import TransportWatch
+from transactions.transport import TransportWatch, give_the_close_time
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class TransactionStreamSocket:
         await self._send({"type": "websocket.send", "text": text})
 
     async def close(self, code: int) -> None:
+        give_the_close_time(self._send)  # so the message before the close is not discarded
         await self._send({"type": "websocket.close", "code": code})
 
     async def connect(self) -> None:

@@ -39,6 +39,7 @@ SSE_PATHS = ("/stream/transactions/",)
 SCOPE_KEY = "payflow.transport_watch"
 POLL_SECONDS = 0.01
 MAX_FRAME_BYTES = 2**20  # the largest WebSocket message either server accepts
+CLOSE_HANDSHAKE_SECONDS = 10.0  # uvicorn's (websockets') close timeout
 
 
 def _twisted_tcp_transport(protocol):
@@ -51,6 +52,17 @@ def _twisted_tcp_transport(protocol):
         if hasattr(candidate, "_tempDataLen") and hasattr(candidate, "dataBuffer"):
             return candidate
     return None
+
+
+def give_the_close_time(send) -> None:
+    """Under daphne, let a close the server starts wait ``CLOSE_HANDSHAKE_SECONDS`` for the
+    client's reply, as uvicorn does. autobahn's own wait is 1 s, after which it aborts the TCP
+    connection and discards what is still buffered: for a client closed for reading too
+    slowly, that is the ``closing`` message telling it why, which it reads late by definition.
+    """
+    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
+    if hasattr(protocol, "closeHandshakeTimeout"):
+        protocol.closeHandshakeTimeout = CLOSE_HANDSHAKE_SECONDS
 
 
 def _asyncio_transport(send):

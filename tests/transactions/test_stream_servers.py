@@ -51,16 +51,7 @@ def test_resume_and_refusals_keep_their_close_codes_under_uvicorn(uvicorn_server
     assert bad.of_type("error")[0]["field"] == "kind"
 
 
-DAPHNE_DROPS_THE_CLOSING = pytest.mark.xfail(
-    strict=True,
-    reason="known limit under daphne: the client is closed, but the closing message does not "
-    "reach it once it reads again (cause not traced yet)",
-)
-
-
-@pytest.mark.parametrize(
-    "server_name", [pytest.param("daphne", marks=DAPHNE_DROPS_THE_CLOSING), "uvicorn"]
-)
+@pytest.mark.parametrize("server_name", ["daphne", "uvicorn"])
 def test_a_client_that_stops_reading_is_told_why_and_closed_with_4429(
     stream_server, bearer, server_name
 ):
