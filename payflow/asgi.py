@@ -1,8 +1,8 @@
 """ASGI entry point: HTTP via Django; WebSocket via Channels with session auth, and origin
 checks for cookie sessions (bearer-token clients need no Origin; see payflow/ws_origin.py).
 The live stream's WebSocket is a plain ASGI app that authenticates by itself (see
-payflow/routing.py and transactions/consumers.py). Served by daphne by default; see
-payflow/servers.py for the others.
+payflow/routing.py and transactions/consumers.py). Served by daphne on the embedded defaults
+and by uvicorn in production as recommended; see payflow/servers.py.
 
 The layers PayFlow writes here hand over rather than wait: each is a plain function (marked as
 a coroutine function for servers and routers) that does its work and returns the inner

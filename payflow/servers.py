@@ -1,7 +1,9 @@
 """The ASGI servers a PayFlow process can run on, and the command line that starts each.
 
-daphne is the default and serves everything. uvicorn (websockets' sans-I/O protocol, or
-wsproto) and granian serve the same ``payflow.asgi:application``; ``manage.py serve
+daphne is the embedded default (``make run``, the tests); uvicorn (websockets' sans-I/O
+protocol) is the recommended production server: less memory and latency per stream connection
+and a graceful stop (docs/transactions.md). Both, uvicorn with wsproto, and granian serve the
+same ``payflow.asgi:application``; ``manage.py serve
 --server``, tests/server.py and bench/stream.py use these commands. Per-process work (stream
 relay, payments janitor) starts with the first connection on every server, since daphne has no
 ASGI lifespan; the lifespan's shutdown, where a server sends it, runs the clean-stop hooks
@@ -34,7 +36,8 @@ def server_command(server: str, *, host: str, port: int, quiet: bool = False) ->
         cmd += ["--timeout-graceful-shutdown", str(GRACEFUL_SHUTDOWN_SECONDS)]
         # daphne's defaults: no per-message compression, 1 MiB messages at most.
         cmd += ["--ws-per-message-deflate", "false", "--ws-max-size", str(2**20)]
-        cmd += ["--no-server-header"]
+        # Forwarded headers are PayFlow's to judge (PAYFLOW_TRUSTED_PROXIES), as under daphne.
+        cmd += ["--no-server-header", "--no-proxy-headers"]
         if quiet:
             cmd += ["--log-level", "warning", "--no-access-log"]
         return [*cmd, APPLICATION]
