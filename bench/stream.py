@@ -10,6 +10,8 @@ event-loop lag. Scenarios (``--scenarios``, all by default):
   baseline   bench/baseline.py (uvloop + websockets, same queue capacity), same clients/rate
   postgres   two daphne processes on PostgreSQL + Redis, clients split across them
   big        1,000 clients on the embedded server and on the baseline
+  bare       the big run against bench/baseline_asgi.py: the baseline's fan-out as a bare ASGI
+             app on each --server, so a server's own cost is told apart from PayFlow's
   slow       the embedded run with 10% slow readers: fast p99, memory, exact drop accounting
   churn      10,000 connect/disconnect cycles: does server memory come back?
   huge       5,000 clients on one embedded daphne process (every client must get every event)
@@ -47,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 ALL_SCENARIOS = [
-    "embedded", "baseline", "postgres", "big", "slow", "churn", "huge", "stall", "outage",
+    "embedded", "baseline", "postgres", "big", "bare", "slow", "churn", "huge", "stall", "outage",
 ]  # fmt: skip
 SERVERS = ("daphne", "uvicorn", "uvicorn-wsproto", "granian")
 
@@ -310,6 +312,16 @@ def start_payflow(env: dict, tag: str, server: str = "daphne") -> Server:
     cmd = server_command(server, port)
     log = ROOT / "artifacts" / "logs" / f"bench-{tag}-{server}-{port}.log"
     return Server(cmd, env, port, log).start()
+
+
+def start_bare_asgi(server: str, capacity: int) -> Server:
+    from payflow.servers import server_command as command
+
+    port = free_port()
+    cmd = command(server, host="127.0.0.1", port=port, quiet=True,
+                  application="bench.baseline_asgi:application")  # fmt: skip
+    log = ROOT / "artifacts" / "logs" / f"bench-bare-{server}-{port}.log"
+    return Server(cmd, {**os.environ, "BASELINE_CAPACITY": str(capacity)}, port, log).start()
 
 
 def start_baseline(capacity: int) -> Server:
@@ -658,6 +670,20 @@ def scenario_baseline(args, tmp, report, *, clients, rate, key="baseline"):
         report[key]["event_loop_lag"] = [json.loads(lines[-1])] if lines else []
 
 
+def scenario_bare(args, tmp, report, *, clients, rate, server_name):
+    """The baseline's fan-out as a bare ASGI app on ``server_name``: that server's own cost."""
+    env = embedded_env(args, tmp)
+    prepare_database(env)
+    server = start_bare_asgi(server_name, args.capacity)
+    try:
+        report[f"big_bare_{server_name}"] = feed(
+            args, servers=[server], env=env, token="", clients=clients, rate=rate,
+            ingest=f"ws://127.0.0.1:{server.port}/ingest", sse_share=0.0,
+        )  # fmt: skip
+    finally:
+        server.stop()
+
+
 async def warm_up(server: Server, token: str) -> None:
     """One stream connection of each kind before anything is measured.
 
@@ -936,6 +962,9 @@ def main(argv=None) -> int:
                 key=keyed("huge", s), connects_per_second=args.huge_connects_per_second,
                 server_name=s,
             )),
+            "bare": each_server(lambda s: scenario_bare(
+                args, tmp, report, clients=args.big_clients, rate=args.big_rate, server_name=s
+            )),
             "stall": lambda: scenario_stall(args, tmp, report),
             "outage": lambda: scenario_outage(args, tmp, report),
         }  # fmt: skip
@@ -950,6 +979,10 @@ def main(argv=None) -> int:
         for ours in [key for key in list(report) if key.split("_")[0] == prefix]:
             if base in report and ours != base and not ours.endswith("_vs_baseline"):
                 report[f"{ours}_vs_baseline"] = ratios(report[ours], report[base])
+    for server in servers:  # PayFlow against the bare app on the same server
+        ours, bare = ("big" if server == "daphne" else f"big_{server}"), f"big_bare_{server}"
+        if ours in report and bare in report:
+            report[f"{ours}_vs_bare_{server}"] = ratios(report[ours], report[bare])
     report["total_seconds"] = round(time.monotonic() - started)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=2))

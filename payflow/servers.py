@@ -21,11 +21,14 @@ APPLICATION = "payflow.asgi:application"
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
-def server_command(server: str, *, host: str, port: int, quiet: bool = False) -> list[str]:
-    """argv that serves PayFlow on ``host:port`` with ``server`` (one process)."""
+def server_command(
+    server: str, *, host: str, port: int, quiet: bool = False, application: str = APPLICATION
+) -> list[str]:
+    """argv that serves PayFlow (or another ``application``) on ``host:port`` with ``server``,
+    one process."""
     if server == "daphne":
         cmd = [sys.executable, "-m", "daphne", "-b", host, "-p", str(port)]
-        return [*cmd, *(["-v", "0"] if quiet else []), APPLICATION]
+        return [*cmd, *(["-v", "0"] if quiet else []), application]
     if server in ("uvicorn", "uvicorn-wsproto"):
         ws = "wsproto" if server == "uvicorn-wsproto" else "websockets-sansio"
         cmd = [sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port)]
@@ -40,11 +43,11 @@ def server_command(server: str, *, host: str, port: int, quiet: bool = False) ->
         cmd += ["--no-server-header", "--no-proxy-headers"]
         if quiet:
             cmd += ["--log-level", "warning", "--no-access-log"]
-        return [*cmd, APPLICATION]
+        return [*cmd, application]
     if server == "granian":
         cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", host]
         cmd += ["--port", str(port), "--workers", "1", "--loop", "uvloop"]
         if quiet:
             cmd += ["--log-level", "warning"]
-        return [*cmd, APPLICATION]
+        return [*cmd, application]
     raise ValueError(f"unknown server {server!r}; use one of {', '.join(SERVERS)}")
