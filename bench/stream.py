@@ -300,11 +300,14 @@ def ensure_postgres_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def server_command(server: str, port: int) -> list[str]:
-    """How the bench starts one PayFlow process on ``server`` (see ``manage.py serve``)."""
+def server_command(server: str, port: int, application: str | None = None) -> list[str]:
+    """How the bench starts one PayFlow process (or another ``application``) on ``server``
+    (see ``manage.py serve``)."""
+    from payflow.servers import APPLICATION
     from payflow.servers import server_command as command
 
-    return command(server, host="127.0.0.1", port=port, quiet=True)
+    app = application or APPLICATION
+    return command(server, host="127.0.0.1", port=port, quiet=True, application=app)
 
 
 def start_payflow(env: dict, tag: str, server: str = "daphne") -> Server:
@@ -315,11 +318,8 @@ def start_payflow(env: dict, tag: str, server: str = "daphne") -> Server:
 
 
 def start_bare_asgi(server: str, capacity: int) -> Server:
-    from payflow.servers import server_command as command
-
     port = free_port()
-    cmd = command(server, host="127.0.0.1", port=port, quiet=True,
-                  application="bench.baseline_asgi:application")  # fmt: skip
+    cmd = server_command(server, port, application="bench.baseline_asgi:application")
     log = ROOT / "artifacts" / "logs" / f"bench-bare-{server}-{port}.log"
     return Server(cmd, {**os.environ, "BASELINE_CAPACITY": str(capacity)}, port, log).start()
 
@@ -980,7 +980,7 @@ def main(argv=None) -> int:
             if base in report and ours != base and not ours.endswith("_vs_baseline"):
                 report[f"{ours}_vs_baseline"] = ratios(report[ours], report[base])
     for server in servers:  # PayFlow against the bare app on the same server
-        ours, bare = ("big" if server == "daphne" else f"big_{server}"), f"big_bare_{server}"
+        ours, bare = keyed("big", server), f"big_bare_{server}"
         if ours in report and bare in report:
             report[f"{ours}_vs_bare_{server}"] = ratios(report[ours], report[bare])
     report["total_seconds"] = round(time.monotonic() - started)

@@ -3,11 +3,10 @@
 daphne is the embedded default (``make run``, the tests); uvicorn (websockets' sans-I/O
 protocol) is the recommended production server: less memory and latency per stream connection
 and a graceful stop (docs/transactions.md). Both, uvicorn with wsproto, and granian serve the
-same ``payflow.asgi:application``; ``manage.py serve
---server``, tests/server.py and bench/stream.py use these commands. Per-process work (stream
-relay, payments janitor) starts with the first connection on every server, since daphne has no
-ASGI lifespan; the lifespan's shutdown, where a server sends it, runs the clean-stop hooks
-(payflow/lifetime.py).
+same ``payflow.asgi:application``; ``manage.py serve --server``, tests/server.py and
+bench/stream.py use these commands. Per-process work (stream relay, payments janitor) starts
+with the first connection on every server, since daphne has no ASGI lifespan; the lifespan's
+shutdown, where a server sends it, runs the clean-stop hooks (payflow/lifetime.py).
 """
 
 import sys

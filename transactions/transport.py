@@ -54,13 +54,18 @@ def _twisted_tcp_transport(protocol):
     return None
 
 
+def _daphne_protocol(send):
+    """The daphne protocol behind a daphne ``send`` (``partial(handle_reply, protocol)``)."""
+    return send.args[0] if isinstance(send, functools.partial) and send.args else None
+
+
 def give_the_close_time(send) -> None:
     """Under daphne, let a close the server starts wait ``CLOSE_HANDSHAKE_SECONDS`` for the
     client's reply, as uvicorn does. autobahn's own wait is 1 s, after which it aborts the TCP
     connection and discards what is still buffered: for a client closed for reading too
     slowly, that is the ``closing`` message telling it why, which it reads late by definition.
     """
-    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
+    protocol = _daphne_protocol(send)
     if hasattr(protocol, "closeHandshakeTimeout"):
         protocol.closeHandshakeTimeout = CLOSE_HANDSHAKE_SECONDS
 
@@ -93,8 +98,8 @@ class TransportWatch:
 
     @classmethod
     def from_send(cls, send) -> "TransportWatch":
-        if isinstance(send, functools.partial) and send.args:
-            tcp = _twisted_tcp_transport(send.args[0])
+        if (protocol := _daphne_protocol(send)) is not None:
+            tcp = _twisted_tcp_transport(protocol)
             if tcp is not None:
                 with contextlib.suppress(AttributeError):
                     _small_send_buffer(tcp.getHandle())
