@@ -5,9 +5,12 @@ socket) through a real uvicorn process, including the relay starting with the fi
 and the close codes the consumer sends.
 """
 
+import threading
 import time
 
+import httpx
 import pytest
+from django.db import connection
 
 from tests.transactions.streamclient import SseCollector, WebSocketCollector, produce, wait_for
 
@@ -51,6 +54,21 @@ def test_resume_and_refusals_keep_their_close_codes_under_uvicorn(uvicorn_server
     assert bad.of_type("error")[0]["field"] == "kind"
 
 
+def open_websocket_streams(server) -> float:
+    metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+    for line in metrics.splitlines():
+        if line.startswith('payflow_stream_connections{transport="websocket"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def produce_and_disconnect(count: int) -> None:
+    try:
+        produce(count, merchant="M" * 60)
+    finally:
+        connection.close()
+
+
 @pytest.mark.parametrize("server_name", ["daphne", "uvicorn"])
 def test_a_client_that_stops_reading_is_told_why_and_closed_with_4429(
     stream_server, bearer, server_name
@@ -63,11 +81,21 @@ def test_a_client_that_stops_reading_is_told_why_and_closed_with_4429(
     )
     slow = WebSocketCollector(server, headers=bearer, small_buffers=True).start().wait_subscribed()
     slow.paused.set()
-    produce(1500, merchant="M" * 60)
-    time.sleep(5)  # well past the 2 s the socket may stay full
+    # Produced on the side: on a loaded machine writing the burst takes longer than the server
+    # takes to give up on the client, and the client must read again soon after that.
+    burst = threading.Thread(target=produce_and_disconnect, args=(1500,), daemon=True)
+    burst.start()
+    wait_for(
+        lambda: open_websocket_streams(server) == 0,
+        timeout=30,
+        what="the server to close the slow client",
+    )
+    # Longer than autobahn's own 1 s wait for the reply to a close, well inside the stream's.
+    time.sleep(3)
     slow.paused.clear()
 
-    wait_for(slow.finished.is_set, timeout=20, what="the server to close the slow client")
+    wait_for(slow.finished.is_set, timeout=20, what="the slow client to read up to the close")
+    burst.join(60)
     [closing] = slow.of_type("closing")
     assert closing["reason"] == "slow_consumer"
     assert closing["last_id"] >= 0
