@@ -79,6 +79,14 @@ class TransactionsFeed {
     return this.setState("live", "Live");
   }
 
+  // Live once the server has subscribed this connection: its first heartbeat says so. The
+  // socket's open only means the handshake is done, and an event committed before the
+  // subscription is not sent to a client that asked for live events only.
+  subscribed() {
+    this.attempt = 0;
+    this.setLive();
+  }
+
   connected() {
     return ["live", "paused", "degraded"].includes(this.el.dataset.state);
   }
@@ -102,14 +110,18 @@ class TransactionsFeed {
     if (!("WebSocket" in window)) return this.connectSse();
     const socket = new WebSocket(this.streamUrl("ws"));
     this.socket = socket;
+    let subscribed = false;
     socket.addEventListener("open", () => {
-      if (this.socket !== socket) return;
-      this.attempt = 0;
-      this.lastMessageAt = Date.now();
-      this.setLive();
+      if (this.socket === socket) this.lastMessageAt = Date.now();
     });
     socket.addEventListener("message", (message) => {
-      if (this.socket === socket) this.handle(JSON.parse(message.data));
+      if (this.socket !== socket) return;
+      const data = JSON.parse(message.data);
+      if (!subscribed && data.type === "heartbeat") {
+        subscribed = true;
+        this.subscribed();
+      }
+      this.handle(data);
     });
     socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
@@ -126,10 +138,12 @@ class TransactionsFeed {
   connectSse() {
     const source = new EventSource(this.streamUrl("sse"));
     this.socket = source;
-    source.onopen = () => {
-      this.attempt = 0;
-      this.setLive();
-    };
+    let subscribed = false;
+    source.addEventListener("heartbeat", () => {
+      if (subscribed) return;
+      subscribed = true;
+      this.subscribed();
+    });
     for (const type of ["events", "dropped", "gap", "heartbeat", "closing"]) {
       source.addEventListener(type, (message) => this.handle(JSON.parse(message.data)));
     }

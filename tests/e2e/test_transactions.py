@@ -89,3 +89,28 @@ def test_a_minimum_typed_in_dollars_filters_in_cents(login, page, asgi_server, v
     expect(row(page, enough)).to_contain_text("12.50")
     expect(row(page, small)).to_have_count(0)
     screenshot("transactions-min-amount-filter")
+
+
+def test_the_feed_says_live_only_once_the_server_has_subscribed_it(
+    login, page, asgi_server, viewer
+):
+    # The socket opens before the server has set up the subscription; an event committed in
+    # between is not sent to a live-only client, so "Live" then would be a promise not kept.
+    held, routes = [], {}
+
+    def hold_the_servers_messages(ws):
+        server = ws.connect_to_server()
+        routes.update(page_side=ws)
+        server.on_message(lambda message: held.append(message))  # kept from the page
+        ws.on_message(lambda message: server.send(message))
+
+    login(viewer)
+    page.route_web_socket(re.compile(r"/ws/transactions/"), hold_the_servers_messages)
+    page.goto(f"{asgi_server.url}/transactions")
+    page.wait_for_timeout(1500)  # long enough for the open and the server's first heartbeat
+    assert held, "the server sent its first heartbeat"
+    expect(page.get_by_test_id("stream-status")).to_have_text("Connecting…")
+
+    for message in held:
+        routes["page_side"].send(message)
+    expect(page.get_by_test_id("stream-status")).to_have_text("Live")
